@@ -10,6 +10,7 @@ from hardware.protocol import Bound
 from hardware.protocol import HardwareModel
 from hardware.protocol import LayerLatency
 from hardware.protocol import NetworkLatency
+from hardware.protocol import network_latency
 
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "LayerLatency",
     "LayerShape",
     "NetworkLatency",
+    "network_latency",
 ]

@@ -15,6 +15,8 @@ from typing import runtime_checkable
 
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from hardware.layer import LayerShape
 
 
@@ -105,3 +107,22 @@ class HardwareModel(Protocol):
             ValueError: If a bitwidth is outside what the target supports.
         """
         ...
+
+
+def network_latency(
+    model: HardwareModel, layers: Sequence[LayerShape], bits: Sequence[tuple[int, int]]
+) -> NetworkLatency:
+    """Latency of `layers` run one after another, layer `i` at `bits[i] = (w_bits, a_bits)`.
+
+    Raises:
+        ValueError: If `layers` and `bits` differ in length, or a bitwidth is unsupported.
+    """
+    if len(layers) != len(bits):
+        raise ValueError(f"got {len(layers)} layers but {len(bits)} (w_bits, a_bits) pairs")
+    return NetworkLatency(
+        layers=tuple(
+            model.layer_latency(layer, w_bits, a_bits)
+            for layer, (w_bits, a_bits) in zip(layers, bits, strict=True)
+        ),
+        clock_hz=model.clock_hz,
+    )
