@@ -195,7 +195,7 @@ class LayerShape:
 
     @property
     def is_depthwise(self) -> bool:
-        """True for a convolution with one input and one output channel per group (and >1 group)."""
+        """True for a convolution with one input and one output channel per group (>1 group)."""
         return self.groups > 1 and self.groups == self.in_channels == self.out_channels
 
     @property
@@ -216,7 +216,8 @@ class LayerShape:
     @property
     def weight_count(self) -> int:
         """Number of weights (bias excluded)."""
-        return self.kernel_h * self.kernel_w * (self.in_channels // self.groups) * self.out_channels
+        per_filter = self.kernel_h * self.kernel_w * (self.in_channels // self.groups)
+        return per_filter * self.out_channels
 
     @property
     def input_count(self) -> int:
