@@ -300,7 +300,7 @@ def _build(cls: type[Any], table: Any, *, source: str, prefix: str) -> Any:
     unknown = sorted(set(table) - set(fields))
     if unknown:
         raise SpecError(
-            f"{source}: unknown key {prefix}{unknown[0]!r} in [{section}]; "
+            f"{source}: unknown key '{prefix}{unknown[0]}' in [{section}]; "
             f"known keys: {', '.join(fields)}"
         )
     values: dict[str, Any] = {}
