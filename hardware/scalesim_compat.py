@@ -1,0 +1,421 @@
+"""Read SCALE-Sim's configuration and topology files, and write its compute report.
+
+SCALE-Sim (https://github.com/scalesim-project/scale-sim-v3) describes an accelerator in an INI
+file and a network in a CSV file. This module reads both unchanged, so that a SCALE-Sim user can
+run `python -m hardware --config F.cfg --topology F.csv` and get the same compute cycles, mapping
+efficiency and compute utilization as SCALE-Sim 3.0 (exactly, at 8 bits), in milliseconds.
+
+What is taken from the files, and how:
+
+- `[architecture_presets]`: `ArrayHeight` (rows), `ArrayWidth` (columns), `IfmapSramSzkB`,
+  `FilterSramSzkB`, `OfmapSramSzkB` (KiB; v1's `IfmapSramSz` etc. are accepted), `Dataflow`, and
+  `Bandwidth` (the first value of the list, words per cycle = bytes per cycle, as our one shared
+  DRAM link). Offsets, request buffers, bank and layout settings only shape SCALE-Sim's traces
+  and are ignored.
+- `[run_presets]` `InterfaceBandwidth`: `CALC` (SCALE-Sim's stall-free mode, the default when the
+  section is missing) prices compute only; `USER` uses the bandwidth and our memory model
+  (`hardware.memory`), whose stalls are ours, not SCALE-Sim's.
+- `[general]` `run_name` names the configuration.
+- Topology (convolution): `name, ifmap_h, ifmap_w, filter_h, filter_w, channels, filters,
+  stride,` (no padding, output `ceil((H - F) / S) + 1`); a name containing `DP` is depthwise: one
+  layer per channel, each with one input channel and the row's filters (SCALE-Sim's expansion).
+  Topology (GEMM, header `Layer, M, N, K`): an `M x K` input times a `K x N` matrix.
+
+SCALE-Sim counts words of 1 byte and has no bitwidths; `w_bits` and `a_bits` other than 8 apply
+our precision and memory models.
+"""
+
+from __future__ import annotations
+
+import configparser
+import enum
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from hardware.compute import SramAccesses
+from hardware.config import Dataflow
+from hardware.config import PrecisionModel
+from hardware.config import SystolicArrayConfig
+from hardware.layer import LayerKind
+from hardware.layer import LayerShape
+from hardware.systolic_array import LayerReport
+from hardware.systolic_array import SystolicArray
+
+
+#: Columns of SCALE-Sim's COMPUTE_REPORT.csv, then ours.
+COMPUTE_REPORT_COLUMNS = (
+    "LayerID",
+    "Total Cycles (incl. prefetch)",
+    "Total Cycles",
+    "Stall Cycles",
+    "Overall Util %",
+    "Mapping Efficiency %",
+    "Compute Util %",
+    "Compute Cycles",
+)
+
+#: Clock assumed for SCALE-Sim files, which have none (the AMED code's 200 MHz).
+DEFAULT_CLOCK_HZ = 200e6
+
+
+class InterfaceBandwidth(enum.Enum):
+    """SCALE-Sim's `InterfaceBandwidth` run mode."""
+
+    CALC = "CALC"
+    USER = "USER"
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleSimConfig:
+    """A SCALE-Sim configuration file, as our model reads it.
+
+    Attributes:
+        run_name: `[general] run_name`.
+        interface: `CALC` (stall-free) or `USER` (the file's bandwidth).
+        array: The equivalent accelerator configuration.
+    """
+
+    run_name: str
+    interface: InterfaceBandwidth
+    array: SystolicArrayConfig
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeReportRow:
+    """One row of the compute report, in SCALE-Sim's units (cycles, percent)."""
+
+    layer_id: int
+    total_cycles_incl_prefetch: int
+    total_cycles: int
+    stall_cycles: int
+    overall_util_pct: float
+    mapping_efficiency_pct: float
+    compute_util_pct: float
+    compute_cycles: int
+
+    def values(self) -> tuple[int | float, ...]:
+        """The row's values in `COMPUTE_REPORT_COLUMNS` order."""
+        return (
+            self.layer_id,
+            self.total_cycles_incl_prefetch,
+            self.total_cycles,
+            self.stall_cycles,
+            self.overall_util_pct,
+            self.mapping_efficiency_pct,
+            self.compute_util_pct,
+            self.compute_cycles,
+        )
+
+
+def read_scalesim_config(
+    path: str | Path,
+    *,
+    precision_model: PrecisionModel = PrecisionModel.FIXED,
+    clock_hz: float = DEFAULT_CLOCK_HZ,
+) -> ScaleSimConfig:
+    """Read a SCALE-Sim `.cfg` file (v1, v2 or v3).
+
+    Args:
+        path: The file.
+        precision_model: How bitwidths below 8 change compute (SCALE-Sim has no bitwidths).
+        clock_hz: Clock to convert cycles into time (SCALE-Sim files have none).
+
+    Returns:
+        The run name, bandwidth mode and accelerator configuration.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If the file is not valid INI or a required key is missing or invalid; the
+            message names the section, key and value.
+    """
+    path = Path(path)
+    parser = configparser.ConfigParser(
+        inline_comment_prefixes=("#", ";"), strict=False, interpolation=None
+    )
+    try:
+        with path.open(encoding="utf-8") as stream:
+            parser.read_file(stream)
+    except configparser.Error as error:
+        raise ValueError(f"{path}: malformed SCALE-Sim config: {error}".splitlines()[0]) from error
+    sections = {name.lower(): parser[name] for name in parser.sections()}
+
+    def get(section: str, *keys: str) -> str | None:
+        values = sections.get(section)
+        if values is None:
+            return None
+        for key in keys:
+            if key.lower() in values:
+                return str(values[key.lower()]).strip()
+        return None
+
+    def require(section: str, *keys: str) -> str:
+        value = get(section, *keys)
+        if value is None:
+            raise ValueError(f"{path}: [{section}] {keys[0]} is missing")
+        return value
+
+    def positive_int(section: str, *keys: str) -> int:
+        text = require(section, *keys)
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise ValueError(
+                f"{path}: [{section}] {keys[0]} must be a positive integer, got {text!r}"
+            )
+        return value
+
+    arch = "architecture_presets"
+    rows = positive_int(arch, "ArrayHeight")
+    cols = positive_int(arch, "ArrayWidth")
+    ifmap_kib = positive_int(arch, "IfmapSramSzkB", "IfmapSramSz")
+    filter_kib = positive_int(arch, "FilterSramSzkB", "FilterSramSz")
+    ofmap_kib = positive_int(arch, "OfmapSramSzkB", "OfmapSramSz")
+    dataflow_text = require(arch, "Dataflow")
+    try:
+        dataflow = Dataflow(dataflow_text.lower())
+    except ValueError:
+        raise ValueError(
+            f"{path}: [{arch}] Dataflow must be one of 'os', 'ws', 'is', got {dataflow_text!r}"
+        ) from None
+
+    interface_text = get("run_presets", "InterfaceBandwidth") or InterfaceBandwidth.CALC.value
+    try:
+        interface = InterfaceBandwidth(interface_text.upper())
+    except ValueError:
+        raise ValueError(
+            f"{path}: [run_presets] InterfaceBandwidth must be 'CALC' or 'USER', "
+            f"got {interface_text!r}"
+        ) from None
+
+    bandwidth = math.inf
+    if interface is InterfaceBandwidth.USER:
+        text = require(arch, "Bandwidth")
+        first = text.split(",")[0].strip()
+        try:
+            bandwidth = float(first)
+        except ValueError:
+            bandwidth = 0.0
+        if not bandwidth > 0 or math.isinf(bandwidth):
+            raise ValueError(f"{path}: [{arch}] Bandwidth must be a positive number, got {text!r}")
+
+    run_name = get("general", "run_name") or path.stem
+    array = SystolicArrayConfig(
+        name=run_name,
+        rows=rows,
+        cols=cols,
+        ifmap_sram_kib=ifmap_kib,
+        filter_sram_kib=filter_kib,
+        ofmap_sram_kib=ofmap_kib,
+        dram_bytes_per_cycle=bandwidth,
+        clock_hz=clock_hz,
+        dataflow=dataflow,
+        precision_model=precision_model,
+        description=f"Read from the SCALE-Sim config {path.name} ({interface.value} mode).",
+    )
+    return ScaleSimConfig(run_name=run_name, interface=interface, array=array)
+
+
+def read_topology(path: str | Path) -> list[LayerShape]:
+    """Read a SCALE-Sim topology CSV (convolution or GEMM format, told apart by the header).
+
+    Args:
+        path: The file.
+
+    Returns:
+        One `LayerShape` per row, in order; a depthwise (`DP`) row becomes one grouped layer
+        whose groups are SCALE-Sim's per-channel layers.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If the file has no layers or a row is malformed; the message names the line,
+            the field and the value.
+    """
+    path = Path(path)
+    lines = [
+        (number, line.strip())
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if line.strip()
+    ]
+    if not lines:
+        raise ValueError(f"{path}: empty topology file")
+    header = _fields(lines[0][1])
+    is_gemm = [field.lower() for field in header[1:4]] == ["m", "n", "k"]
+    parse = _gemm_layer if is_gemm else _conv_layer
+    layers = [parse(path, number, _fields(line)) for number, line in lines[1:]]
+    if not layers:
+        raise ValueError(f"{path}: no layers after the header line")
+    return layers
+
+
+def _fields(line: str) -> list[str]:
+    """Comma-separated fields without the trailing empty one and any `#` comment."""
+    fields = [field.strip() for field in line.split(",")]
+    for index, field in enumerate(fields):
+        if field.startswith("#"):
+            fields = fields[:index]
+            break
+    while fields and not fields[-1]:
+        fields.pop()
+    return fields
+
+
+def _int_field(path: Path, number: int, name: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"{path}:{number}: {name} must be a positive integer, got {text!r}")
+    return value
+
+
+_CONV_FIELDS = (
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
+    "Strides",
+)
+
+
+def _conv_layer(path: Path, number: int, fields: list[str]) -> LayerShape:
+    if len(fields) not in (8, 9):
+        raise ValueError(
+            f"{path}:{number}: a convolution row needs 8 fields (name, {', '.join(_CONV_FIELDS)}) "
+            f"and an optional N:M sparsity, got {len(fields)}: {','.join(fields)!r}"
+        )
+    name = fields[0]
+    if not name:
+        raise ValueError(f"{path}:{number}: Layer name is empty")
+    ifmap_h, ifmap_w, filter_h, filter_w, channels, filters, stride = (
+        _int_field(path, number, field_name, text)
+        for field_name, text in zip(_CONV_FIELDS, fields[1:8], strict=True)
+    )
+    if len(fields) == 9:
+        _check_dense(path, number, fields[8])
+    if filter_h > ifmap_h or filter_w > ifmap_w:
+        raise ValueError(
+            f"{path}:{number}: filter {filter_h}x{filter_w} is larger than the IFMAP "
+            f"{ifmap_h}x{ifmap_w}"
+        )
+    groups = channels if "DP" in name else 1
+    return LayerShape(
+        name=name,
+        kind=LayerKind.CONV,
+        in_channels=channels,
+        out_channels=filters * groups,
+        input_h=ifmap_h,
+        input_w=ifmap_w,
+        output_h=-(-(ifmap_h - filter_h) // stride) + 1,
+        output_w=-(-(ifmap_w - filter_w) // stride) + 1,
+        kernel_h=filter_h,
+        kernel_w=filter_w,
+        stride_h=stride,
+        stride_w=stride,
+        groups=groups,
+    )
+
+
+def _check_dense(path: Path, number: int, text: str) -> None:
+    parts = text.split(":")
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        raise ValueError(f"{path}:{number}: sparsity must be N:M, got {text!r}")
+    if int(parts[0]) != int(parts[1]):
+        raise ValueError(
+            f"{path}:{number}: sparsity {text!r} is not supported (dense only, N:M with N = M)"
+        )
+
+
+def _gemm_layer(path: Path, number: int, fields: list[str]) -> LayerShape:
+    if len(fields) != 4:
+        raise ValueError(
+            f"{path}:{number}: a GEMM row needs 4 fields (Layer, M, N, K), got {len(fields)}: "
+            f"{','.join(fields)!r}"
+        )
+    name = fields[0]
+    if not name:
+        raise ValueError(f"{path}:{number}: Layer name is empty")
+    m, n, k = (
+        _int_field(path, number, field_name, text)
+        for field_name, text in zip(("M", "N", "K"), fields[1:4], strict=True)
+    )
+    # SCALE-Sim runs a GEMM as a convolution of an M x K input with one 1 x K filter per column.
+    return LayerShape(
+        name=name,
+        kind=LayerKind.CONV,
+        in_channels=1,
+        out_channels=n,
+        input_h=m,
+        input_w=k,
+        output_h=m,
+        output_w=1,
+        kernel_h=1,
+        kernel_w=k,
+    )
+
+
+def scalesim_sram_accesses(report: LayerReport) -> SramAccesses:
+    """SRAM accesses of one group as SCALE-Sim 3.0.0 reports them.
+
+    SCALE-Sim 3.0.0's output-stationary model adds `R + C` to its OFMAP write count for every
+    fold, on top of the real writes (its demand-matrix bookkeeping adds the fold matrix's height
+    plus width). Our model counts real writes only; this adds the artefact back for comparison.
+    """
+    sram = report.compute.sram
+    if report.compute.dataflow is not Dataflow.OUTPUT_STATIONARY:
+        return sram
+    extra = report.compute.folds * (report.compute.array_rows + report.compute.array_cols)
+    return SramAccesses(sram.ifmap_reads, sram.filter_reads, sram.ofmap_writes + extra)
+
+
+def compute_report(
+    array: SystolicArray, layers: Iterable[LayerShape], *, w_bits: int = 8, a_bits: int = 8
+) -> list[ComputeReportRow]:
+    """SCALE-Sim's compute report for `layers`, one row per layer SCALE-Sim would simulate.
+
+    A grouped (depthwise) layer gives one row per group, as SCALE-Sim simulates a `DP` layer
+    channel by channel; the rows are numbered consecutively.
+
+    Args:
+        array: The accelerator.
+        layers: The network.
+        w_bits: Weight bitwidth for every layer.
+        a_bits: Activation bitwidth for every layer.
+
+    Raises:
+        ValueError: If a bitwidth is outside 2..8.
+    """
+    rows: list[ComputeReportRow] = []
+    for layer in layers:
+        report = array.layer_report(layer, w_bits, a_bits)
+        compute, memory = report.compute, report.memory
+        total = compute.compute_cycles + memory.stall_cycles
+        incl_prefetch = total + memory.prefetch_cycles + memory.drain_cycles
+        for _ in range(layer.groups):
+            rows.append(
+                ComputeReportRow(
+                    layer_id=len(rows),
+                    total_cycles_incl_prefetch=incl_prefetch,
+                    total_cycles=total,
+                    stall_cycles=memory.stall_cycles,
+                    overall_util_pct=100 * report.overall_utilization,
+                    mapping_efficiency_pct=100 * compute.mapping_efficiency,
+                    compute_util_pct=100 * compute.compute_utilization,
+                    compute_cycles=compute.compute_cycles,
+                )
+            )
+    return rows
+
+
+def write_compute_report(rows: Iterable[ComputeReportRow], stream: TextIO) -> None:
+    """Write rows in SCALE-Sim's COMPUTE_REPORT.csv format (`, ` separators, trailing comma)."""
+    stream.write(", ".join(COMPUTE_REPORT_COLUMNS) + ",\n")
+    for row in rows:
+        stream.write(", ".join(str(value) for value in row.values()) + ",\n")
