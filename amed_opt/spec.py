@@ -44,6 +44,15 @@ class EvaluatorMode(enum.Enum):
     """Every trial starts from the float checkpoint; trials are independent."""
 
 
+class AccuracyModel(enum.Enum):
+    """Where a trial's accuracy comes from."""
+
+    MEASURED = "measured"
+    """The quantized network on the validation split (the only choice for real results)."""
+    SYNTHETIC = "synthetic"
+    """A seeded stand-in formula (`amed_opt.synthetic`), for tests and fast comparisons only."""
+
+
 class SamplerName(enum.Enum):
     """Which sampler drives the search."""
 
@@ -124,6 +133,8 @@ class EvaluatorSpec:
         momentum: QAT SGD momentum.
         recalibrate_bn: Re-estimate BatchNorm statistics on the calibration images after
             quantizing (cheap, and it recovers most low-bit PTQ accuracy).
+        accuracy_model: `measured` (default) or `synthetic`, a labelled stand-in formula that
+            needs no data or training, for tests and fast sampler comparisons only.
     """
 
     mode: EvaluatorMode = EvaluatorMode.FRESH
@@ -131,6 +142,7 @@ class EvaluatorSpec:
     lr: float = 0.01
     momentum: float = 0.9
     recalibrate_bn: bool = True
+    accuracy_model: AccuracyModel = AccuracyModel.MEASURED
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,3 +424,55 @@ def _to_plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_to_plain(item) for item in value]
     return value
+
+
+def with_overrides(
+    spec: StudySpec,
+    *,
+    sampler: str | None = None,
+    n_trials: int | None = None,
+    storage: str | None = None,
+    seed: int | None = None,
+    hardware: str | None = None,
+    data_root: str | None = None,
+    name_suffix: str = "",
+) -> StudySpec:
+    """The spec with command-line overrides applied and validated.
+
+    Args:
+        spec: The loaded spec.
+        sampler: A `SamplerName` value.
+        n_trials: Trial budget (> 0).
+        storage: Optuna storage URL.
+        seed: Seed.
+        hardware: Hardware preset name or path.
+        data_root: Dataset folder.
+        name_suffix: Appended to the study name (used to keep one study per sampler/seed).
+
+    Raises:
+        SpecError: If an override is invalid.
+    """
+    source = "command line"
+    if sampler is not None:
+        choices = [member.value for member in SamplerName]
+        if sampler not in choices:
+            raise SpecError(
+                f"{source}: --sampler must be one of {', '.join(choices)}, got {sampler!r}"
+            )
+        spec = dataclasses.replace(
+            spec, sampler=dataclasses.replace(spec.sampler, name=SamplerName(sampler))
+        )
+    if n_trials is not None:
+        spec = dataclasses.replace(spec, n_trials=n_trials)
+    if storage is not None:
+        spec = dataclasses.replace(spec, storage=StorageSpec(url=storage))
+    if seed is not None:
+        spec = dataclasses.replace(spec, seed=seed)
+    if hardware is not None:
+        spec = dataclasses.replace(spec, hardware=HardwareSpec(preset=hardware))
+    if data_root is not None:
+        spec = dataclasses.replace(spec, data=dataclasses.replace(spec.data, root=data_root))
+    if name_suffix:
+        spec = dataclasses.replace(spec, name=spec.name + name_suffix)
+    _check_ranges(spec, source)
+    return spec

@@ -1,0 +1,103 @@
+"""The Optuna objective: trial → bit allocation → evaluator → (accuracy, latency_ms).
+
+It is the only place that writes a trial's user attributes, so every trial in the storage carries
+the same record: the compact allocation, latency in cycles and milliseconds, weight size, per-layer
+cycles and which layers are memory-bound. A model-size limit becomes an Optuna constraint
+(`size_kib` over the limit, feasible when <= 0); the AMED sampler never proposes over-limit
+allocations, the baselines learn from the constraint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Protocol
+
+
+if TYPE_CHECKING:
+    import optuna
+
+    from amed_opt.bits import BitConfig
+    from amed_opt.dashboard import ParetoArtifacts
+    from amed_opt.search_space import BitSearchSpace
+
+# optuna-dashboard 0.21 reads feasibility only from this legacy system attribute, not from
+# Optuna 5's `trial.set_constraint` keys (see docs/dashboard notes in the README).
+_LEGACY_CONSTRAINTS_KEY = "constraints"
+
+
+class Metrics(Protocol):
+    """What an evaluator reports for one allocation (see `amed_opt.evaluator.TrialMetrics`)."""
+
+    @property
+    def accuracy(self) -> float: ...
+    @property
+    def latency_ms(self) -> float: ...
+    @property
+    def latency_cycles(self) -> int: ...
+    @property
+    def size_bytes(self) -> int: ...
+    @property
+    def cycles_by_layer(self) -> Mapping[str, int]: ...
+    @property
+    def memory_bound_layers(self) -> tuple[str, ...]: ...
+
+
+class TrialEvaluator(Protocol):
+    """Anything that measures an allocation: the torch `Evaluator`, or a synthetic model."""
+
+    def evaluate(self, bits: BitConfig) -> Metrics: ...
+
+
+class Objective:
+    """Callable for `study.optimize`.
+
+    Args:
+        evaluator: Measures an allocation.
+        space: The study's search space.
+        max_size_bytes: Weight-size limit in bytes, or None.
+        artifacts: Uploads a per-layer allocation image for trials that reach the Pareto front,
+            or None.
+    """
+
+    def __init__(
+        self,
+        evaluator: TrialEvaluator,
+        space: BitSearchSpace,
+        *,
+        max_size_bytes: int | None = None,
+        artifacts: ParetoArtifacts | None = None,
+    ) -> None:
+        self._evaluator = evaluator
+        self._space = space
+        self._max_size_bytes = max_size_bytes
+        self._artifacts = artifacts
+        self.evaluation_seconds = 0.0
+        """Seconds spent inside `evaluator.evaluate`, summed over calls (for overhead reports)."""
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, float]:
+        bits = self._space.suggest(trial)
+        started = time.perf_counter()
+        metrics = self._evaluator.evaluate(bits)
+        elapsed = time.perf_counter() - started
+        self.evaluation_seconds += elapsed
+
+        trial.set_user_attr("bits", bits.compact())
+        trial.set_user_attr("latency_cycles", int(metrics.latency_cycles))
+        trial.set_user_attr("size_bytes", int(metrics.size_bytes))
+        trial.set_user_attr("size_kib", round(metrics.size_bytes / 1024, 3))
+        trial.set_user_attr(
+            "cycles_by_layer", {k: int(v) for k, v in metrics.cycles_by_layer.items()}
+        )
+        trial.set_user_attr("memory_bound_layers", list(metrics.memory_bound_layers))
+        trial.set_user_attr("evaluation_s", round(elapsed, 4))
+        if self._max_size_bytes is not None:
+            violation = (metrics.size_bytes - self._max_size_bytes) / 1024
+            trial.set_constraint("size_kib_over_limit", violation)
+            trial.storage.set_trial_system_attr(
+                trial._trial_id, _LEGACY_CONSTRAINTS_KEY, [violation]
+            )
+        if self._artifacts is not None:
+            self._artifacts.record(trial, metrics, bits)
+        return float(metrics.accuracy), float(metrics.latency_ms)
