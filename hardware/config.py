@@ -70,7 +70,8 @@ _PRECISION_WORDS = {
     "traffic)",
     PrecisionModel.BIT_FUSION: "BitFusion-style fused PEs, floor(8/w)*floor(8/a) MACs per PE "
     "per cycle",
-    PrecisionModel.BIT_SERIAL: "bit-serial PEs, cycles proportional to the {operand} bits",
+    PrecisionModel.BIT_SERIAL: "bit-serial PEs, streaming cycles proportional to the {operand} "
+    "bits",
 }
 
 

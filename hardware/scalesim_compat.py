@@ -203,7 +203,7 @@ def read_scalesim_config(
         if not bandwidth > 0 or math.isinf(bandwidth):
             raise ValueError(f"{path}: [{arch}] Bandwidth must be a positive number, got {text!r}")
 
-    run_name = get("general", "run_name") or path.stem
+    run_name = (get("general", "run_name") or "").strip("\"'") or path.stem
     array = SystolicArrayConfig(
         name=run_name,
         rows=rows,
