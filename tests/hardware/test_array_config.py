@@ -47,7 +47,8 @@ def test_enum_fields_accept_their_string_values() -> None:
     assert config.dataflow is Dataflow.WEIGHT_STATIONARY
     assert config.precision_model is PrecisionModel.BIT_SERIAL
     assert config.serial_operand is SerialOperand.WEIGHT
-    replaced = dataclasses.replace(config, **{"dataflow": "is"})
+    other: dict[str, Any] = {"dataflow": "is"}
+    replaced = dataclasses.replace(config, **other)
     assert replaced.dataflow is Dataflow.INPUT_STATIONARY
 
 
