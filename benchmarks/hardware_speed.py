@@ -111,8 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     allocations = [
         [(rng.randint(2, 8), rng.randint(2, 8)) for _ in layers] for _ in range(args.allocations)
     ]
-    print(f"ResNet-18, {len(layers)} layers at 224x224; ms per network (goal: cold < "
-          f"{GOAL_COLD_MS:g}, warm < {GOAL_WARM_MS:g})")  # fmt: skip
+    goals = f"goal: cold < {GOAL_COLD_MS:g}, warm < {GOAL_WARM_MS:g}"
+    print(f"ResNet-18, {len(layers)} layers at 224x224; ms per network ({goals})")
     header = f"{'preset':18s} {'cold':>8s} {'warm':>8s} {'rand 1st':>9s} {'rand warm':>9s}"
     print(header + "   simulated latency at 8 bits")
     worst_cold = worst_warm = 0.0

@@ -221,6 +221,10 @@ def load_preset(name_or_path: str | Path, **overrides: Any) -> SystolicArrayConf
         raise ValueError(f"preset {source}: malformed TOML: {error}") from error
     values.setdefault("name", Path(str(name_or_path)).stem)
     values.update(overrides)
+    if overrides and "description" not in overrides:
+        # Keep the summary honest about what no longer matches the file.
+        changed = ", ".join(f"{key} = {value!r}" for key, value in sorted(overrides.items()))
+        values["description"] = f"{values.get('description', '')} Overridden: {changed}.".strip()
     known = {field.name for field in dataclasses.fields(SystolicArrayConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

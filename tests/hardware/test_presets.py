@@ -64,6 +64,7 @@ def test_overrides_replace_file_values_and_parse_enums() -> None:
     assert config.rows == 16
     assert config.precision_model is PrecisionModel.FIXED
     assert config.name == "scale-sim"
+    assert "Overridden: dataflow = 'ws', precision_model = 'fixed', rows = 16." in config.summary()
 
 
 def test_unknown_override_is_rejected_with_its_name_and_value() -> None:
