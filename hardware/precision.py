@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from numbers import Integral
 
 from hardware.config import MAX_BITS
 from hardware.config import MIN_BITS
@@ -46,16 +47,18 @@ def check_bits(field_name: str, bits: object) -> int:
         bits: The value to check.
 
     Returns:
-        The bitwidth as an int.
+        The bitwidth as a Python int.
 
     Raises:
         ValueError: If `bits` is not an integer in `MIN_BITS..MAX_BITS` (2..8).
     """
-    if isinstance(bits, bool) or not isinstance(bits, int) or not MIN_BITS <= bits <= MAX_BITS:
+    # Integral admits numpy integers (which Python ints hash equal to); bool is not a bitwidth.
+    value = int(bits) if isinstance(bits, Integral) and not isinstance(bits, bool) else None
+    if value is None or not MIN_BITS <= value <= MAX_BITS:
         raise ValueError(
             f"{field_name} must be an integer in {MIN_BITS}..{MAX_BITS}, got {bits!r}"
         )
-    return bits
+    return value
 
 
 def packed_bytes(n_values: int, bits: int) -> int:

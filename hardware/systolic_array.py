@@ -169,8 +169,8 @@ class SystolicArray:
         return cached
 
     def _price(self, layer: LayerShape, w_bits: int, a_bits: int) -> LayerReport:
-        check_bits("w_bits", w_bits)
-        check_bits("a_bits", a_bits)
+        w_bits = check_bits("w_bits", w_bits)
+        a_bits = check_bits("a_bits", a_bits)
         config = self.config
         speedup = macs_per_pe_cycle(config.precision_model, w_bits, a_bits, config.serial_operand)
         compute = compute_profile(

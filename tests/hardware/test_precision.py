@@ -102,6 +102,12 @@ def test_non_integer_bits_are_rejected(bits: object) -> None:
         check_bits("a_bits", bits)
 
 
+def test_integral_types_are_bitwidths_too() -> None:
+    numpy = pytest.importorskip("numpy")
+    value = check_bits("w_bits", numpy.int64(4))
+    assert value == 4 and type(value) is int
+
+
 def test_macs_per_pe_cycle_names_the_bad_operand() -> None:
     with pytest.raises(ValueError, match="a_bits .* got 1"):
         macs_per_pe_cycle(PrecisionModel.BIT_FUSION, 8, 1)
