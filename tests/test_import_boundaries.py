@@ -25,6 +25,7 @@ def _modules_after_import(statement: str) -> set[str]:
         ("import hardware.layer, hardware.protocol", {"torch", "optuna"}),
         ("import amed_opt.bits, amed_opt.spec", {"torch", "torchvision", "optuna"}),
         ("import amed_opt", {"torch", "torchvision"}),
+        ("import amed_opt.samplers, amed_opt.storage", {"torch", "torchvision"}),
     ],
 )
 def test_import_pulls_in_no_forbidden_package(statement: str, forbidden: set[str]) -> None:

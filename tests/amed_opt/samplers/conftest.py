@@ -1,0 +1,84 @@
+"""Fixtures of the sampler tests: `check_chain` verifies a chain read back from the storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+
+import optuna
+import pytest
+from optuna.distributions import BaseDistribution
+from optuna.trial import TrialState
+
+from amed_opt.samplers import ChainStep
+from amed_opt.samplers import chain_history
+from amed_opt.samplers._acceptance import acceptance_probability
+from amed_opt.samplers._space import OrderedSearchSpace
+
+
+def assert_valid_chain(
+    study: optuna.Study,
+    chain_id: int,
+    search_space: Mapping[str, BaseDistribution],
+    *,
+    n_flips: int = 1,
+    user_attrs: bool = True,
+) -> list[ChainStep]:
+    """Check every step of a chain against the trials in the storage; return the history."""
+    space = OrderedSearchSpace(search_space)
+    history = chain_history(study, chain_id)
+    trials = {trial.number: trial for trial in study.get_trials(deepcopy=False)}
+    head: ChainStep | None = None
+    for position, record in enumerate(history):
+        assert record.step == position
+        if record.kind == "adopted":
+            assert head is None and record.accepted
+            assert trials[record.trial_number].state == TrialState.COMPLETE
+            head = record
+            continue
+        trial = trials[record.trial_number]
+        proposal = trial.system_attrs["mh:proposal"]
+        decision = trial.system_attrs["mh:decision"]
+        assert proposal["chain"] == chain_id and proposal["step"] == position
+        assert not decision["stale"]
+        assert decision["state"] == trial.state.name
+        if user_attrs:
+            assert trial.user_attrs["mh_chain"] == chain_id
+            assert trial.user_attrs["mh_step"] == position
+            assert trial.user_attrs["mh_accepted"] == record.accepted
+            assert trial.user_attrs["mh_acceptance_probability"] == record.acceptance_probability
+        if record.kind == "init":
+            assert head is None or head.params is None
+            assert proposal["parent"] is None
+        else:
+            assert head is not None and head.params is not None
+            assert proposal["parent"] == head.head_trial_number
+            before = space.encode(head.params)
+            after = space.encode(proposal["params"])
+            moved = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+            assert len(moved) == n_flips
+            assert all(abs(before[i] - after[i]) == 1 for i in moved)
+        if trial.state != TrialState.COMPLETE:
+            assert not record.accepted and record.acceptance_probability == 0.0
+        elif record.kind == "move" and decision["score"] is not None:
+            expected = acceptance_probability(
+                decision["score"],
+                decision["head_score"],
+                temperature=decision["temperature"],
+                log_q_ratio=proposal["log_q_ratio"],
+            )
+            assert record.acceptance_probability == pytest.approx(expected)
+        if record.accepted:
+            assert record.params == proposal["params"]
+            assert {name: trial.params[name] for name in space.names} == proposal["params"]
+            assert record.head_trial_number == trial.number
+        else:
+            assert record.params == (None if head is None else head.params)
+        head = record
+    return history
+
+
+@pytest.fixture
+def check_chain() -> Callable[..., list[ChainStep]]:
+    """`assert_valid_chain(study, chain_id, search_space, *, n_flips=1, user_attrs=True)`."""
+    return assert_valid_chain
