@@ -93,6 +93,12 @@ def tiny_layer_names() -> tuple[str, ...]:
     return TINY_LAYERS
 
 
+@pytest.fixture(scope="session")
+def synthetic_spec() -> DataSpec:
+    """The data spec of `synthetic_data`."""
+    return SYNTHETIC
+
+
 @pytest.fixture
 def toy_hardware() -> ToyHardware:
     return ToyHardware()
