@@ -234,7 +234,10 @@ def copy_sqlite(source: Path, target: Path) -> None:
 def run(args: argparse.Namespace) -> dict[tuple[str, str, int], float]:
     space = search_space(args.params)
     objective = make_objective(space)
-    directions = ["maximize", "minimize"]
+    directions: list[optuna.study.StudyDirection] = [
+        optuna.study.StudyDirection.MAXIMIZE,
+        optuna.study.StudyDirection.MINIMIZE,
+    ]
     history_sampler = _HistorySampler(
         args.population,
         search_space=space,

@@ -155,7 +155,7 @@ class MetropolisHastingsSampler(BaseSampler):
         temperature: TemperatureLike | Sequence[TemperatureLike] = 0.01,
         n_flips: int = 1,
         score: ScoreFunction | Sequence[ScoreFunction] | None = None,
-        proposal_filter: Callable[[Mapping[str, Any]], bool] | None = None,
+        proposal_filter: Callable[[dict[str, Any]], bool] | None = None,
         initial_params: Mapping[str, Any] | None = None,
         n_chains: int | None = None,
         chain_ids: Sequence[int] | None = None,

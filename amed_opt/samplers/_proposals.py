@@ -26,7 +26,6 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Iterator
-from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,7 +163,7 @@ class NeighbourProposal:
         space: OrderedSearchSpace,
         *,
         n_flips: int,
-        proposal_filter: Callable[[Mapping[str, Any]], bool] | None = None,
+        proposal_filter: Callable[[dict[str, Any]], bool] | None = None,
         cache_size: int = 1 << 16,
     ) -> None:
         self._space = space
