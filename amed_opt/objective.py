@@ -92,6 +92,7 @@ class Objective:
         )
         trial.set_user_attr("memory_bound_layers", list(metrics.memory_bound_layers))
         trial.set_user_attr("evaluation_s", round(elapsed, 4))
+        violation = 0.0
         if self._max_size_bytes is not None:
             violation = (metrics.size_bytes - self._max_size_bytes) / 1024
             trial.set_constraint("size_kib_over_limit", violation)
@@ -99,5 +100,5 @@ class Objective:
                 trial._trial_id, _LEGACY_CONSTRAINTS_KEY, [violation]
             )
         if self._artifacts is not None:
-            self._artifacts.record(trial, metrics, bits)
+            self._artifacts.record(trial, metrics, bits, feasible=violation <= 0)
         return float(metrics.accuracy), float(metrics.latency_ms)

@@ -60,6 +60,11 @@ class BitSearchSpace:
         return self._layers
 
     @property
+    def candidate_bits(self) -> tuple[int, ...]:
+        """The ordered candidate bitwidths of every searched layer."""
+        return self._search.bits
+
+    @property
     def searched_layers(self) -> tuple[LayerShape, ...]:
         """The layers with a parameter: all but the first and the last."""
         return self._layers[1:-1]

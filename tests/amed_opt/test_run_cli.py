@@ -1,0 +1,153 @@
+"""The main job end to end on the synthetic test study: runs, resumes, reports, rejects bad
+input with one line and exit code 2 and no database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+
+from amed_opt.run import main
+
+
+STUDY = Path(__file__).resolve().parents[1] / "data" / "synthetic_study.toml"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _args(tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "--study",
+        str(STUDY),
+        "--results-dir",
+        str(tmp_path / "results"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--no-progress",
+        *extra,
+    ]
+
+
+def _load(tmp_path: Path, name: str = "synthetic-r18-amed-seed0") -> optuna.Study:
+    url = f"sqlite:///{tmp_path / 'results' / 'synthetic-r18.db'}"
+    return optuna.load_study(study_name=name, storage=url)
+
+
+def test_run_records_everything_and_resumes_to_the_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(tmp_path, "--n-trials", "6")) == 0
+    study = _load(tmp_path)
+    trials = study.get_trials()
+    assert len(trials) == 6 and all(t.state.name == "COMPLETE" for t in trials)
+    assert study.metric_names == ["accuracy", "latency_ms"]
+    assert study.user_attrs["spec"]["name"] == "synthetic-r18"
+    assert study.user_attrs["hardware_preset"] == "scale-sim"
+    assert "optuna" in study.user_attrs["versions"]
+    assert study.user_attrs["git_commit"]
+    first = trials[0]
+    assert set(first.params.values()) == {8}  # the chain starts at uniform 8-bit
+    assert first.values[1] == pytest.approx(study.user_attrs["reference_latency_ms"])
+    for key in ("bits", "latency_cycles", "size_bytes", "cycles_by_layer", "mh_chain"):
+        assert key in first.user_attrs
+    assert sum(first.user_attrs["cycles_by_layer"].values()) == first.user_attrs["latency_cycles"]
+    out = capsys.readouterr().out
+    assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
+    assert "--artifact-dir" in out
+    front = json.loads((tmp_path / "results" / "synthetic-r18-amed-seed0_pareto.json").read_text())
+    assert front and {"accuracy", "latency_ms", "bits", "size_bytes"} <= set(front[0])
+
+    # The same command with a larger budget tops the study up; the chains continue.
+    assert main(_args(tmp_path, "--n-trials", "10")) == 0
+    study = _load(tmp_path)
+    assert len(study.get_trials()) == 10
+    chains = {t.user_attrs["mh_chain"] for t in study.get_trials() if "mh_chain" in t.user_attrs}
+    assert chains == {0, 1}
+    # A finished budget runs nothing more.
+    assert main(_args(tmp_path, "--n-trials", "10")) == 0
+    assert len(_load(tmp_path).get_trials()) == 10
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "nsga2", "random"])
+def test_baselines_run_on_the_same_space_and_start_from_8_bit(
+    tmp_path: Path, sampler: str
+) -> None:
+    assert main(_args(tmp_path, "--n-trials", "3", "--sampler", sampler)) == 0
+    study = _load(tmp_path, f"synthetic-r18-{sampler}-seed0")
+    trials = study.get_trials()
+    assert len(trials) == 3
+    assert set(trials[0].params.values()) == {8}
+    assert len(trials[1].params) == len(trials[0].params) == 19
+
+
+def test_size_limit_is_a_filter_for_amed(tmp_path: Path) -> None:
+    study_file = tmp_path / "limited.toml"
+    text = STUDY.read_text().replace(
+        "[evaluator]", "[search]\nmax_size_kib = 9000.0\n\n[evaluator]"
+    )
+    study_file.write_text(text)
+    args = _args(tmp_path, "--n-trials", "5")
+    args[1] = str(study_file)
+    assert main(args) == 0
+    study = optuna.load_study(
+        study_name="synthetic-r18-amed-seed0",
+        storage=f"sqlite:///{tmp_path / 'results' / 'synthetic-r18.db'}",
+    )
+    sizes = [t.user_attrs["size_bytes"] for t in study.get_trials()]
+    assert all(size <= 9000 * 1024 for size in sizes)
+    assert all(t.constraints["size_kib_over_limit"] <= 0 for t in study.get_trials())
+
+
+def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "amed_opt.run", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--study", "no-such-study"], "unknown study 'no-such-study'"),
+        (["--study", str(STUDY), "--sampler", "cmaes"], "invalid choice: 'cmaes'"),
+        (["--study", str(STUDY), "--n-trials", "0"], "must be a positive integer"),
+        (["--study", str(STUDY), "--hardware", "tpu-v9"], "tpu-v9"),
+        (["--study", str(STUDY), "--storage", "sqlite:///missing/dir/x.db"], "does not exist"),
+        (["--study", str(STUDY), "--storage", "nosuchdb://x"], "cannot open storage"),
+        (["--study", str(STUDY), "--storage", "not a url"], "is not a database URL"),
+        (["--study", "r18", "--data-root", "/nonexistent/fmnist"], "/nonexistent/fmnist"),
+    ],
+)
+def test_bad_input_one_line_exit_2_no_database(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = _run_cli(tmp_path, *args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.rglob("*.db")), "a database file was created"
+
+
+def test_malformed_study_file_names_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(STUDY.read_text().replace("[sampler]", "[sampler]\ntemprature = 1.0"))
+    result = _run_cli(tmp_path, "--study", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}: unknown key 'sampler.temprature'" in result.stderr
+    assert not list(tmp_path.rglob("*.db"))
+
+
+def test_console_script_is_declared() -> None:
+    text = (REPO / "pyproject.toml").read_text()
+    assert 'amed-opt = "amed_opt.run:main"' in text
