@@ -116,6 +116,8 @@ class Evaluator:
         seed: Seed of calibration sampling, QAT batch order and augmentations.
         max_cached_bytes: Validation and calibration images are kept on `device` when each set
             is smaller than this.
+        channels_last: Run convolutions in the channels-last memory format (about twice as fast
+            for ResNet-18 on a CPU; the results are the same up to summation order).
 
     Raises:
         KeyError, TypeError: If a layer name is not a Conv2d/Linear module of `model`.
@@ -133,6 +135,7 @@ class Evaluator:
         device: torch.device,
         seed: int = 0,
         max_cached_bytes: int = 256 << 20,
+        channels_last: bool = True,
     ) -> None:
         if not layers:
             raise ValueError("no quantizable layers to evaluate")
@@ -143,9 +146,17 @@ class Evaluator:
         self._device = torch.device(device)
         self._seed = seed
         self._train_loader = loaders.train
-        self._validation = _materialize(loaders.validation, self._device, max_cached_bytes)
-        self._calibration = _materialize(loaders.calibration, self._device, max_cached_bytes)
-        self._model = quantize_model(model, BitConfig.uniform(self._names, 8)).to(self._device)
+        self._memory_format = torch.channels_last if channels_last else torch.preserve_format
+        self._validation = _materialize(
+            loaders.validation, self._device, max_cached_bytes, self._memory_format
+        )
+        self._calibration = _materialize(
+            loaders.calibration, self._device, max_cached_bytes, self._memory_format
+        )
+        self._model = quantize_model(model, BitConfig.uniform(self._names, 8))
+        self._model.to(self._device)
+        if channels_last:
+            self._model.to(memory_format=torch.channels_last)
         self._model.eval()
         calibrate(self._model, self._calibration, device=self._device, seed=seed)
         with quantization_disabled(self._model):
@@ -282,7 +293,9 @@ class Evaluator:
                 self._initial_state[flags_key] = quantizer.initialized.clone()
 
 
-def _materialize(loader: _Batches, device: torch.device, max_bytes: int) -> _Batches:
+def _materialize(
+    loader: _Batches, device: torch.device, max_bytes: int, memory_format: torch.memory_format
+) -> _Batches:
     """The loader's batches as a list on `device` if they fit in `max_bytes`, else the loader."""
     dataset = getattr(loader, "dataset", None)
     iterator = iter(loader)
@@ -294,8 +307,14 @@ def _materialize(loader: _Batches, device: torch.device, max_bytes: int) -> _Bat
     count = len(dataset) if dataset is not None else images.shape[0]
     if per_image * count > max_bytes:
         return loader
-    batches = [(images.to(device), labels.to(device))]
-    batches.extend((x.to(device), y.to(device)) for x, y in iterator)
+
+    def place(images: torch.Tensor) -> torch.Tensor:
+        if images.dim() == 4:
+            return images.to(device, memory_format=memory_format)
+        return images.to(device)
+
+    batches = [(place(images), labels.to(device))]
+    batches.extend((place(x), y.to(device)) for x, y in iterator)
     return batches
 
 

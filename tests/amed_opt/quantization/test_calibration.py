@@ -110,3 +110,29 @@ def test_batchnorm_re_estimation_recovers_low_bit_accuracy(
     recalibrate_batchnorm(quantized, synthetic_loaders.calibration, device=CPU)
     after = measure_accuracy(quantized, synthetic_loaders.validation, device=CPU)
     assert after >= before
+
+
+@pytest.mark.slow
+def test_mobilenet_v2_signedness_follows_its_graph(synthetic_loaders: Loaders) -> None:
+    from amed_opt.models import build_model
+    from amed_opt.models import quantizable_layers
+    from amed_opt.spec import ModelSpec
+
+    model = build_model(ModelSpec("mobilenet_v2"), in_channels=3, num_classes=10, input_hw=(8, 8))
+    names = [layer.name for layer in quantizable_layers(model, (3, 8, 8))]
+    quantized = quantize_model(model, BitConfig.uniform(names, 4))
+    calibrate(quantized, synthetic_loaders.calibration, device=CPU)
+    signed = {
+        name: layer.input_quantizer.signed for name, layer in quantized_layers(quantized).items()
+    }
+    # The image and the outputs of linear bottlenecks (no ReLU) are signed: they feed the
+    # expansions and the last 1x1 convolution. Depthwise and projection convolutions and the
+    # classifier follow a ReLU6.
+    assert signed["features.0.0"] and signed["features.2.conv.0.0"]
+    assert signed["features.3.conv.0.0"] and signed["features.18.0"]
+    assert not signed["features.2.conv.1.0"] and not signed["features.2.conv.2"]
+    assert not signed["classifier.1"]
+    assert sum(signed.values()) == 1 + 16 + 1  # the image, 16 expansions, features.18
+    quantized.eval()
+    with torch.no_grad():
+        assert torch.isfinite(quantized(next(iter(synthetic_loaders.validation))[0])).all()
