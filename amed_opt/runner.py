@@ -539,11 +539,20 @@ def _simulator_cost_ms(components: Components, repeats: int = 20) -> float:
     return (time.perf_counter() - started) / repeats * 1e3
 
 
-def run_study(spec: StudySpec, options: RunOptions) -> RunResult:
+def run_study(
+    spec: StudySpec, options: RunOptions, *, components: Components | None = None
+) -> RunResult:
     """Run (or resume) the study until it has `spec.n_trials` finished trials.
 
     Finished trials are COMPLETE or PRUNED ones; failed trials (a killed process, an error) do
     not count, so a resumed run tops the study up to the budget.
+
+    Args:
+        spec: The study.
+        options: Run-time knobs.
+        components: Parts built by `build_components` for this spec, to share them between
+            studies that differ only in sampler, seed or storage (a `fresh` evaluator is
+            stateless between trials; a `shared` one is not and must not be shared).
 
     Raises:
         SpecError, StorageError, FileNotFoundError, ValueError, RuntimeError: Bad input, with a
@@ -551,7 +560,8 @@ def run_study(spec: StudySpec, options: RunOptions) -> RunResult:
     """
     url = storage_url(spec, options)
     check_storage_url(url)
-    components = build_components(spec, options)
+    if components is None:
+        components = build_components(spec, options)
     storage = open_storage(url, create_dirs_under=options.results_dir)
     sampler = build_sampler(
         spec,
