@@ -56,6 +56,7 @@ from amed_opt.quantization import recalibrate_batchnorm
 from amed_opt.quantization import set_bits
 from amed_opt.spec import EvaluatorMode
 from amed_opt.spec import EvaluatorSpec
+from hardware import Bound
 from hardware import network_latency
 
 
@@ -78,6 +79,7 @@ class TrialMetrics:
         latency_ms: The same in milliseconds at the hardware's clock.
         size_bytes: Weight storage, bit-packed, in bytes.
         cycles_by_layer: Cycles per layer name, in network order.
+        memory_bound_layers: Names of the layers that stall on DRAM at these bits.
         train_steps: QAT steps run in this trial.
         seconds: Wall-clock time of the trial.
     """
@@ -87,6 +89,7 @@ class TrialMetrics:
     latency_ms: float
     size_bytes: int
     cycles_by_layer: Mapping[str, int]
+    memory_bound_layers: tuple[str, ...]
     train_steps: int
     seconds: float
 
@@ -98,6 +101,7 @@ class TrialMetrics:
             "latency_ms": self.latency_ms,
             "size_bytes": self.size_bytes,
             "cycles_by_layer": dict(self.cycles_by_layer),
+            "memory_bound_layers": list(self.memory_bound_layers),
             "train_steps": self.train_steps,
             "seconds": self.seconds,
         }
@@ -232,6 +236,9 @@ class Evaluator:
             latency_ms=latency.latency_ms,
             size_bytes=bits.weight_size_bytes(self._layers),
             cycles_by_layer=MappingProxyType(latency.cycles_by_layer),
+            memory_bound_layers=tuple(
+                layer.name for layer in latency.layers if layer.bound is Bound.MEMORY
+            ),
             train_steps=steps,
             seconds=time.perf_counter() - started,
         )

@@ -55,6 +55,7 @@ from hardware import network_latency
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from amed_opt.baseline import PreparedStudy
     from amed_opt.data import Loaders
     from amed_opt.spec import StudySpec
     from hardware import HardwareModel
@@ -216,6 +217,7 @@ def finetune_from_spec(
     output_dir: Path,
     device: torch.device,
     progress: bool = True,
+    prepared: PreparedStudy | None = None,
 ) -> FinetuneResult:
     """`finetune` with the data, baseline and layers of a study (see `prepare_study`).
 
@@ -231,8 +233,10 @@ def finetune_from_spec(
         output_dir: Folder for the exported files.
         device: Where to train.
         progress: Show progress bars.
+        prepared: The study's data, baseline and layers if already loaded.
     """
-    prepared = prepare_study(spec, cache_dir=cache_dir, device=device, progress=progress)
+    if prepared is None:
+        prepared = prepare_study(spec, cache_dir=cache_dir, device=device, progress=progress)
     return finetune(
         prepared.baseline.model,
         prepared.layers,
@@ -369,3 +373,87 @@ def _write_atomically(path: Path, write: Any) -> None:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m amed_opt.finetune --study r18 --trial N [--epochs E]`; returns the exit code."""
+    import argparse
+    import logging
+    import sys
+
+    import optuna
+
+    from amed_opt import runner
+    from amed_opt.run import EXIT_USAGE
+    from amed_opt.search_space import BitSearchSpace
+    from amed_opt.spec import load_spec
+    from amed_opt.spec import with_overrides
+
+    parser = argparse.ArgumentParser(
+        prog="python -m amed_opt.finetune",
+        description="Fine-tune the allocation of one trial, report it and export it.",
+    )
+    parser.add_argument("--study", required=True, help="study name or .toml path")
+    parser.add_argument("--trial", required=True, type=int, help="trial number in the study")
+    parser.add_argument("--epochs", type=int, default=1, help="fine-tuning epochs (default 1)")
+    parser.add_argument("--sampler", help="the sampler the study was run with (default: spec)")
+    parser.add_argument("--seed", type=int, help="the seed the study was run with")
+    parser.add_argument("--storage", help="storage URL (default: the study's)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/amed-opt"))
+    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=Path, help="export folder (default results/finetune/...)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def fail(message: str) -> int:
+        print(f"amed-opt finetune: error: {' '.join(message.split())}", file=sys.stderr)
+        return EXIT_USAGE
+
+    try:
+        if args.epochs < 0:
+            return fail(f"--epochs must be >= 0, got {args.epochs}")
+        spec = with_overrides(
+            load_spec(args.study), sampler=args.sampler, seed=args.seed, storage=args.storage
+        )
+        options = runner.RunOptions(
+            device=args.device, cache_dir=args.cache_dir, results_dir=args.results_dir
+        )
+        url = runner.storage_url(spec, options)
+        name = runner.study_name(spec)
+        trial = runner.load_finished_trial(url, name, args.trial)
+        device = torch.device(args.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            return fail("--device cuda was given but CUDA is not available; use --device cpu")
+        prepared = prepare_study(spec, cache_dir=args.cache_dir, device=device)
+        bits = BitSearchSpace(prepared.layers, spec.search).to_bits(trial.params)
+        output_dir = args.out or args.results_dir / "finetune" / f"{name}-trial{args.trial}"
+        result = finetune_from_spec(
+            spec,
+            bits,
+            runner.build_hardware(spec),
+            epochs=args.epochs,
+            cache_dir=args.cache_dir,
+            output_dir=output_dir,
+            device=device,
+            prepared=prepared,
+        )
+    except (ValueError, FileNotFoundError, KeyError, runner.StorageError) as error:
+        return fail(str(error).strip("'\""))
+    print(
+        f"trial {args.trial} of {name}: {bits.compact()}\n"
+        f"  validation accuracy {result.validation_accuracy_before:.4f} before, "
+        f"{result.validation_accuracy:.4f} after {result.epochs} epoch(s) "
+        f"(float {result.float_validation_accuracy:.4f}; search measured "
+        f"{trial.values[0]:.4f})\n"
+        f"  test accuracy {result.test_accuracy:.4f}\n"
+        f"  latency {result.latency_ms:.4f} ms ({result.latency_cycles} cycles), "
+        f"weights {result.size_bytes / 1024:.1f} KiB\n"
+        f"  wrote {result.allocation_path}, {result.state_path}, {result.integer_weights_path}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

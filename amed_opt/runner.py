@@ -57,7 +57,7 @@ from hardware import network_latency
 logger = logging.getLogger(__name__)
 
 METRIC_NAMES = ("accuracy", "latency_ms")
-DIRECTIONS = ("maximize", "minimize")
+DIRECTIONS = [optuna.study.StudyDirection.MAXIMIZE, optuna.study.StudyDirection.MINIMIZE]
 # A killed worker's RUNNING trial is marked FAIL once its heartbeat is this old (seconds).
 HEARTBEAT_INTERVAL_S = 5
 GRACE_PERIOD_S = 20
@@ -226,6 +226,35 @@ def _is_within(folder: Path, parent: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def load_finished_trial(url: str, name: str, number: int) -> optuna.trial.FrozenTrial:
+    """Trial `number` of study `name`, which must be COMPLETE; creates no storage file.
+
+    Raises:
+        StorageError: If there is no database at `url`.
+        KeyError: If the study or the trial does not exist, or the trial is not complete.
+    """
+    check_storage_url(url)
+    parsed = sqlalchemy.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise StorageError(
+            f"no study database at {parsed.database}; run `python -m amed_opt.run` first "
+            "or pass --storage"
+        )
+    storage = open_storage(url)
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        known = ", ".join(s.study_name for s in optuna.get_all_study_summaries(storage))
+        raise KeyError(f"no study {name!r} in {url}; studies there: {known or 'none'}") from None
+    trials = study.get_trials(deepcopy=False)
+    if not 0 <= number < len(trials):
+        raise KeyError(f"study {name!r} has no trial {number} (it has {len(trials)})")
+    trial = trials[number]
+    if trial.state != TrialState.COMPLETE:
+        raise KeyError(f"trial {number} of {name!r} is {trial.state.name}, not COMPLETE")
+    return trial
 
 
 def start_bits(space: BitSearchSpace, max_size_bytes: int | None) -> int:
@@ -493,7 +522,7 @@ def open_study(
             )
         return study
     study = optuna.create_study(
-        study_name=name, storage=storage, sampler=sampler, directions=list(DIRECTIONS)
+        study_name=name, storage=storage, sampler=sampler, directions=DIRECTIONS
     )
     study.set_metric_names(list(METRIC_NAMES))
     study.set_user_attr(_SPEC_ATTR, spec.to_dict())
@@ -615,7 +644,7 @@ def _optimize(
     from tqdm import tqdm
 
     finished_states = (TrialState.COMPLETE, TrialState.PRUNED)
-    state = {"finished": done, "ran": 0, "best": -math.inf}
+    state: dict[str, float] = {"finished": done, "ran": 0, "best": -math.inf}
     bar = tqdm(
         total=budget, initial=done, desc=study.study_name, unit="trial", disable=not progress
     )
@@ -641,7 +670,7 @@ def _optimize(
             before = state["finished"]
             study.optimize(
                 objective,
-                n_trials=budget - state["finished"],
+                n_trials=budget - int(state["finished"]),
                 callbacks=[on_trial_end],
                 catch=(),
                 gc_after_trial=False,

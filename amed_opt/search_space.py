@@ -143,7 +143,7 @@ class BitSearchSpace:
     def suggest(self, trial: optuna.Trial) -> BitConfig:
         """Ask the trial for every parameter and return the allocation."""
         params = {
-            name: trial.suggest_categorical(name, dist.choices)  # type: ignore[arg-type]
+            name: int(trial.suggest_categorical(name, dist.choices))  # type: ignore[arg-type]
             for name, dist in self.distributions().items()
         }
-        return self.to_bits(params)  # type: ignore[arg-type]
+        return self.to_bits(params)

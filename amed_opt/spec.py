@@ -328,7 +328,7 @@ def _build(cls: type[Any], table: Any, *, source: str, prefix: str) -> Any:
 
 
 def _convert(hint: Any, value: Any, *, source: str, key: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, source=source, prefix=f"{key}.")
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         choices = [member.value for member in hint]
