@@ -43,7 +43,7 @@ lint: setup
 	$(PY) -m mypy
 
 dashboard: setup
-	$(VENV)/bin/optuna-dashboard sqlite:///results/$(STUDY).db
+	$(VENV)/bin/optuna-dashboard sqlite:///results/$(STUDY).db --artifact-dir results/$(STUDY)_artifacts
 
 clean:
 	rm -rf results .pytest_cache .mypy_cache .ruff_cache
