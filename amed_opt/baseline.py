@@ -39,6 +39,7 @@ from amed_opt._training import seeded
 from amed_opt._training import sgd
 from amed_opt._training import train_step
 from amed_opt._training import warmup_cosine
+from amed_opt.data import DatasetInfo
 from amed_opt.data import DataSplits
 from amed_opt.data import Loaders
 from amed_opt.data import load_data
@@ -155,6 +156,18 @@ def baseline_path(spec: StudySpec, data: DataSplits, cache_dir: Path) -> Path:
     return Path(cache_dir) / f"{spec.model.arch}-{spec.data.dataset}-{digest}.pt"
 
 
+def build_study_model(spec: StudySpec, info: DatasetInfo) -> nn.Module:
+    """The study's architecture adapted to the dataset, with seeded initial (or torchvision)
+    weights; see `models.build_model`."""
+    return build_model(
+        spec.model,
+        in_channels=info.in_channels,
+        num_classes=info.num_classes,
+        input_hw=(info.resolution, info.resolution),
+        seed=spec.seed,
+    )
+
+
 def load_baseline(
     spec: StudySpec,
     data: DataSplits,
@@ -180,13 +193,7 @@ def load_baseline(
     """
     info = data.info
     weights = torchvision_weights(spec.model)
-    model = build_model(
-        spec.model,
-        in_channels=info.in_channels,
-        num_classes=info.num_classes,
-        input_hw=(info.resolution, info.resolution),
-        seed=spec.seed,
-    )
+    model = build_study_model(spec, info)
     if weights is not None:
         return Baseline(model.to(device).eval(), BaselineSource.TORCHVISION, None, None)
     if spec.model.weights != "train":

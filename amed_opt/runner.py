@@ -398,9 +398,9 @@ def build_components(spec: StudySpec, options: RunOptions) -> Components:
     # its cheap arguments (and print errors) without paying for importing torch.
     import torch
 
+    from amed_opt.baseline import build_study_model
     from amed_opt.baseline import prepare_study
     from amed_opt.data import load_data
-    from amed_opt.models import build_model
     from amed_opt.models import quantizable_layers
 
     device = torch.device(options.device)
@@ -412,15 +412,8 @@ def build_components(spec: StudySpec, options: RunOptions) -> Components:
         from amed_opt.synthetic import SyntheticEvaluator
 
         data = load_data(spec.data, seed=spec.seed, cache_dir=options.cache_dir / "data")
-        info = data.info
-        model = build_model(
-            spec.model,
-            in_channels=info.in_channels,
-            num_classes=info.num_classes,
-            input_hw=(info.resolution, info.resolution),
-            seed=spec.seed,
-        )
-        layers = tuple(quantizable_layers(model, info.input_shape))
+        model = build_study_model(spec, data.info)
+        layers = tuple(quantizable_layers(model, data.info.input_shape))
         evaluator = SyntheticEvaluator(layers, hardware, seed=spec.seed)
         baseline_note = "SYNTHETIC accuracy model (amed_opt.synthetic): not a measurement"
     else:
