@@ -1,0 +1,172 @@
+"""What a comparison runs: one study per (sampler, seed), all in one storage.
+
+`plan_comparison` turns the command line into a validated, frozen `ComparisonPlan` before
+anything is built, so bad input fails fast and leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from amed_opt.spec import EvaluatorMode
+from amed_opt.spec import SamplerName
+from amed_opt.spec import SamplerSpec
+from amed_opt.spec import SpecError
+from amed_opt.spec import StudySpec
+from amed_opt.spec import load_spec
+from amed_opt.spec import with_overrides
+from hardware import load_preset
+
+
+DEFAULT_ROOT = Path("results/compare")
+"""Default folder of comparison storages and reports."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonPlan:
+    """A validated comparison.
+
+    Attributes:
+        label: Name of the comparison: the study name, plus `-<preset>` when `--hardware`
+            changes the preset and `-<mode>` when `--evaluator` changes the mode. It prefixes
+            every study name and names the output folder.
+        spec: The study (overrides applied, `name == label`) at the first seed.
+        samplers: Samplers, in report order.
+        seeds: Sampler seeds, one study per (sampler, seed).
+        n_trials: Finished trials per study.
+        storage_url: Where every study lives.
+        out_dir: Where the report, JSON and plots go.
+        latency_weight: `lambda` of the score `Q` the report ranks samplers by.
+        storage_folder: Folder of the default SQLite file, created on the first run; `None`
+            when the storage was named (a named SQLite file's folder must exist).
+    """
+
+    label: str
+    spec: StudySpec
+    samplers: tuple[SamplerName, ...]
+    seeds: tuple[int, ...]
+    n_trials: int
+    storage_url: str
+    out_dir: Path
+    latency_weight: float
+    storage_folder: Path | None = None
+
+    def study_spec(self, sampler: SamplerName, seed: int) -> StudySpec:
+        """The spec of one study of the comparison.
+
+        The seed changes the sampler's seed only: the network, data split and float baseline
+        are built once, from `spec.seed`, and shared by every study. Baseline samplers keep the
+        AMED-only settings at their defaults, so retuning AMED leaves their studies valid.
+        """
+        sampler_spec = (
+            self.spec.sampler if sampler is SamplerName.AMED else SamplerSpec(name=sampler)
+        )
+        spec = dataclasses.replace(self.spec, sampler=sampler_spec)
+        return with_overrides(spec, sampler=sampler.value, seed=seed)
+
+    @property
+    def uniform_study_name(self) -> str:
+        """The study holding the uniform allocations (2..8 bits), evaluated the same way."""
+        return f"{self.label}-uniform"
+
+
+def _label_part(text: str) -> str:
+    return Path(text).stem if text.endswith(".toml") else text
+
+
+def parse_samplers(text: str) -> tuple[SamplerName, ...]:
+    """`"amed,tpe"` → `(SamplerName.AMED, SamplerName.TPE)`.
+
+    Raises:
+        SpecError: On an unknown, repeated or missing name.
+    """
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    choices = [member.value for member in SamplerName]
+    if not names:
+        raise SpecError(f"--samplers must name at least one of {', '.join(choices)}")
+    unknown = [name for name in names if name not in choices]
+    if unknown:
+        raise SpecError(
+            f"--samplers: unknown sampler {unknown[0]!r}; choose from {', '.join(choices)}"
+        )
+    if len(set(names)) != len(names):
+        raise SpecError(f"--samplers names a sampler twice: {text!r}")
+    return tuple(SamplerName(name) for name in names)
+
+
+def plan_comparison(
+    study: str,
+    *,
+    samplers: Sequence[SamplerName],
+    n_trials: int | None = None,
+    seeds: int = 3,
+    evaluator: str | None = None,
+    hardware: str | None = None,
+    storage: str | None = None,
+    out: Path | None = None,
+    latency_weight: float = 1.0,
+    root: Path = DEFAULT_ROOT,
+) -> ComparisonPlan:
+    """Validate the comparison's settings.
+
+    Args:
+        study: Study name from `studies/` or a path to a study file.
+        samplers: Samplers to compare.
+        n_trials: Finished trials per study; `None`: the study's `n_trials`.
+        seeds: Number of seeds; seed `k` is the study's seed plus `k`.
+        evaluator: `fresh` or `shared` to override the study's evaluator mode.
+        hardware: Hardware preset name or preset file to override the study's.
+        storage: Optuna storage URL; `None`: `sqlite:///<root>/<study name>.db`, one file per
+            study whatever the preset or mode (the labels keep the studies apart, and a `fresh`
+            comparison reuses the accuracies measured for another preset).
+        out: Output folder; `None`: `<root>/<label>`.
+        latency_weight: `lambda` of the reported score `Q` (>= 0).
+        root: Folder of the default storage and output.
+
+    Raises:
+        FileNotFoundError: If the study or the preset does not exist.
+        SpecError: If a setting is invalid; the message names it.
+    """
+    spec = load_spec(study)
+    if seeds <= 0:
+        raise SpecError(f"--seeds must be a positive integer, got {seeds}")
+    if n_trials is not None and n_trials <= 0:
+        raise SpecError(f"--n-trials must be a positive integer, got {n_trials}")
+    if not latency_weight >= 0:
+        raise SpecError(f"--latency-weight must be a number >= 0, got {latency_weight}")
+    if not samplers:
+        raise SpecError("--samplers must name at least one sampler")
+    suffix = ""
+    if hardware is not None:
+        load_preset(hardware)  # FileNotFoundError / ValueError name the preset
+        if hardware != spec.hardware.preset:
+            suffix += f"-{_label_part(hardware)}"
+    if evaluator is not None:
+        choices = [member.value for member in EvaluatorMode]
+        if evaluator not in choices:
+            raise SpecError(f"--evaluator must be one of {', '.join(choices)}, got {evaluator!r}")
+        mode = EvaluatorMode(evaluator)
+        if mode is not spec.evaluator.mode:
+            suffix += f"-{mode.value}"
+            spec = dataclasses.replace(
+                spec, evaluator=dataclasses.replace(spec.evaluator, mode=mode)
+            )
+    label = spec.name + suffix
+    url = storage or f"sqlite:///{root / (spec.name + '.db')}"
+    spec = with_overrides(
+        spec, n_trials=n_trials, storage=url, hardware=hardware, name_suffix=suffix
+    )
+    return ComparisonPlan(
+        label=label,
+        spec=spec,
+        samplers=tuple(samplers),
+        seeds=tuple(spec.seed + k for k in range(seeds)),
+        n_trials=spec.n_trials,
+        storage_url=url,
+        out_dir=out if out is not None else root / label,
+        latency_weight=float(latency_weight),
+        storage_folder=None if storage else root,
+    )
