@@ -86,7 +86,6 @@ class Objective:
         trial.set_user_attr("bits", bits.compact())
         trial.set_user_attr("latency_cycles", int(metrics.latency_cycles))
         trial.set_user_attr("size_bytes", int(metrics.size_bytes))
-        trial.set_user_attr("size_kib", round(metrics.size_bytes / 1024, 3))
         trial.set_user_attr(
             "cycles_by_layer", {k: int(v) for k, v in metrics.cycles_by_layer.items()}
         )
