@@ -36,6 +36,7 @@ test-fast: setup
 bench: setup
 	$(PY) benchmarks/hardware_speed.py
 	$(PY) benchmarks/sampler_overhead.py
+	$(PY) benchmarks/run_overhead.py --study $(STUDY)
 
 lint: setup
 	$(PY) -m ruff check amed_opt hardware tests benchmarks
