@@ -151,3 +151,48 @@ def test_malformed_study_file_names_file_and_key(tmp_path: Path) -> None:
 def test_console_script_is_declared() -> None:
     text = (REPO / "pyproject.toml").read_text()
     assert 'amed-opt = "amed_opt.run:main"' in text
+
+
+def test_a_killed_run_resumes_with_the_same_command(tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    args = [*_args(tmp_path, "--n-trials", "40")]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    command = [sys.executable, "-m", "amed_opt.run", *args]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
+    database = tmp_path / "results" / "synthetic-r18.db"
+    deadline = time.monotonic() + 240
+    complete = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if database.exists():
+            try:
+                with sqlite3.connect(database, timeout=5) as connection:
+                    complete = connection.execute(
+                        "SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'"
+                    ).fetchone()[0]
+            except sqlite3.OperationalError:
+                complete = 0  # tables not created yet
+        if complete >= 8:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = len(_load(tmp_path).get_trials())
+    assert 8 <= killed_at < 40
+
+    resumed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    trials = _load(tmp_path).get_trials()
+    complete_trials = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete_trials) == 40
+    # Every chain's steps are consecutive: the chains continued where they stopped.
+    for chain in (0, 1):
+        steps = sorted(
+            t.user_attrs["mh_step"]
+            for t in complete_trials
+            if t.user_attrs.get("mh_chain") == chain and "mh_step" in t.user_attrs
+        )
+        assert steps == list(range(steps[0], steps[0] + len(steps)))
