@@ -178,7 +178,12 @@ def check_storage_url(url: str) -> None:
         engine = sqlalchemy.create_engine(url)
         with engine.connect():
             pass
-    except Exception as error:  # driver missing, host unreachable, authentication, ...
+    except ImportError as error:
+        raise StorageError(
+            f"cannot open storage {url!r}: its database driver is not installed "
+            f"({error}); install it into the virtualenv, e.g. pip install {error.name or 'it'}"
+        ) from None
+    except Exception as error:  # host unreachable, authentication, unknown dialect, ...
         reason = str(error).splitlines()[0]
         raise StorageError(f"cannot open storage {url!r}: {reason}") from None
 
