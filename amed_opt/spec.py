@@ -129,7 +129,9 @@ class EvaluatorSpec:
         mode: `shared` (weights keep training across trials) or `fresh` (from the float
             checkpoint every trial).
         steps_per_trial: Quantization-aware SGD steps before measuring.
-        lr: QAT learning rate (weights and quantizer steps).
+        lr: QAT learning rate (weights and quantizer steps). Small, because QAT starts from a
+            converged float model: on r18, 3 shared-mode steps at 0.01 cost 6.5 points of
+            validation accuracy, at 0.001 none.
         momentum: QAT SGD momentum.
         recalibrate_bn: Re-estimate BatchNorm statistics on the calibration images after
             quantizing (cheap, and it recovers most low-bit PTQ accuracy).
@@ -139,7 +141,7 @@ class EvaluatorSpec:
 
     mode: EvaluatorMode = EvaluatorMode.FRESH
     steps_per_trial: int = 0
-    lr: float = 0.01
+    lr: float = 0.001
     momentum: float = 0.9
     recalibrate_bn: bool = True
     accuracy_model: AccuracyModel = AccuracyModel.MEASURED
