@@ -17,7 +17,6 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -46,6 +45,7 @@ from amed_opt.spec import AccuracyModel
 from amed_opt.spec import SamplerName
 from amed_opt.spec import SpecError
 from amed_opt.spec import StudySpec
+from amed_opt.spec import effective_settings
 from amed_opt.storage import sqlite_wal_storage
 from hardware import HardwareModel
 from hardware import LayerShape
@@ -487,11 +487,6 @@ def git_commit() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
-def _comparable(spec_dict: Mapping[str, Any]) -> dict[str, Any]:
-    # The trial budget may grow between runs of one study; nothing else may change.
-    return {key: value for key, value in spec_dict.items() if key != "n_trials"}
-
-
 def open_study(
     spec: StudySpec,
     storage: optuna.storages.BaseStorage,
@@ -508,11 +503,11 @@ def open_study(
     if name in existing:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
         stored = study.user_attrs.get(_SPEC_ATTR)
-        if stored is not None and _comparable(stored) != _comparable(spec.to_dict()):
+        ours = effective_settings(spec.to_dict())
+        theirs = effective_settings(stored) if stored is not None else ours
+        if theirs != ours:
             changed = sorted(
-                key
-                for key in set(stored) | set(spec.to_dict())
-                if key != "n_trials" and stored.get(key) != spec.to_dict().get(key)
+                key for key in set(theirs) | set(ours) if theirs.get(key) != ours.get(key)
             )
             raise SpecError(
                 f"study {name!r} already exists in this storage with different settings "

@@ -250,6 +250,23 @@ class StudySpec:
         return _to_plain(self)
 
 
+def effective_settings(spec_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a stored spec (`StudySpec.to_dict()`) that can change a trial's result.
+
+    Used to decide whether an existing study may be resumed and whether its measurements can
+    be reused. The trial budget is left out (it may grow between runs), and so are the QAT
+    optimiser settings when no QAT step is taken (`steps_per_trial == 0`): changing the
+    learning-rate default must not orphan studies whose trials never used it.
+    """
+    settings = {key: value for key, value in spec_dict.items() if key != "n_trials"}
+    evaluator = settings.get("evaluator")
+    if isinstance(evaluator, Mapping) and evaluator.get("steps_per_trial") == 0:
+        settings["evaluator"] = {
+            key: value for key, value in evaluator.items() if key not in ("lr", "momentum")
+        }
+    return settings
+
+
 def available_studies() -> list[str]:
     """Names of the study files shipped in `studies/`."""
     return sorted(path.stem for path in STUDIES_DIR.glob("*.toml"))

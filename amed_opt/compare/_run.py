@@ -43,6 +43,7 @@ from amed_opt.runner import git_commit
 from amed_opt.runner import open_storage
 from amed_opt.runner import run_study
 from amed_opt.spec import EvaluatorMode
+from amed_opt.spec import effective_settings
 from hardware import Bound
 from hardware import HardwareModel
 from hardware import LayerShape
@@ -193,13 +194,14 @@ def _measured_trials(
     this plan (a study's seed is its sampler's; its network and data are those of
     `plan.spec.seed`, as for every study of a comparison).
     """
-    ours = plan.spec.to_dict()
+    ours = effective_settings(plan.spec.to_dict())
     trials: list[FrozenTrial] = []
     for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
         stored = summary.user_attrs.get("spec")
         if not isinstance(stored, dict) or stored.get("seed") not in plan.seeds:
             continue
-        if any(stored.get(key) != ours[key] for key in _MEASUREMENT_SECTIONS):
+        theirs = effective_settings(stored)
+        if any(theirs.get(key) != ours[key] for key in _MEASUREMENT_SECTIONS):
             continue
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
         trials.extend(study.get_trials(deepcopy=False))

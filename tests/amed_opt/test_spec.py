@@ -11,6 +11,7 @@ from amed_opt.spec import SamplerName
 from amed_opt.spec import SpecError
 from amed_opt.spec import StudySpec
 from amed_opt.spec import available_studies
+from amed_opt.spec import effective_settings
 from amed_opt.spec import load_spec
 from amed_opt.spec import parse_spec
 
@@ -84,3 +85,15 @@ def test_unknown_study_lists_the_known_ones(tmp_path: Path) -> None:
         load_spec("no-such-study")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_spec(str(tmp_path / "missing.toml"))
+
+
+def test_effective_settings_ignore_qat_optimiser_without_qat_steps() -> None:
+    base = load_spec("r18").to_dict()
+
+    def variant(steps: int, lr: float) -> dict:
+        return {**base, "evaluator": {**base["evaluator"], "steps_per_trial": steps, "lr": lr}}
+
+    assert effective_settings(variant(0, 0.01)) == effective_settings(variant(0, 0.001))
+    assert effective_settings(variant(5, 0.01)) != effective_settings(variant(5, 0.001))
+    assert effective_settings({**base, "n_trials": 7}) == effective_settings(base)
+    assert effective_settings({**base, "seed": 7}) != effective_settings(base)
