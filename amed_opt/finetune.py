@@ -377,19 +377,19 @@ def _write_atomically(path: Path, write: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m amed_opt.finetune --study r18 --trial N [--epochs E]`; returns the exit code."""
-    import argparse
     import logging
     import sys
 
     import optuna
 
     from amed_opt import runner
-    from amed_opt.run import EXIT_USAGE
+    from amed_opt.cli import EXIT_USAGE
+    from amed_opt.cli import OneLineParser
     from amed_opt.search_space import BitSearchSpace
     from amed_opt.spec import load_spec
     from amed_opt.spec import with_overrides
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m amed_opt.finetune",
         description="Fine-tune the allocation of one trial, report it and export it.",
     )

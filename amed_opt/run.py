@@ -13,38 +13,25 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
+from amed_opt.cli import EXIT_INTERRUPTED
+from amed_opt.cli import EXIT_USAGE
+from amed_opt.cli import OneLineParser
+from amed_opt.cli import one_line
+from amed_opt.cli import positive_int
 from amed_opt.spec import SamplerName
 from amed_opt.spec import available_studies
 from amed_opt.spec import load_spec
 from amed_opt.spec import with_overrides
 
 
-EXIT_USAGE = 2
 PROGRAM = "amed-opt"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, like every other bad-input error of the tool.
-        self.exit(EXIT_USAGE, f"{PROGRAM}: error: {message} (see --help)\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and tests)."""
     studies = ", ".join(available_studies())
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Search per-layer bitwidths of a CNN for an accelerator (AMED on Optuna).",
     )
@@ -57,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the study's sampler (amed is the Metropolis-Hastings chain)",
     )
     parser.add_argument(
-        "--n-trials", type=_positive_int, help="trial budget (total, a resumed run tops up)"
+        "--n-trials", type=positive_int, help="trial budget (total, a resumed run tops up)"
     )
     parser.add_argument(
         "--storage", help="Optuna storage URL (default sqlite:///results/<study>.db)"
@@ -120,18 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run_study(spec, options)
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except (ValueError, FileNotFoundError, StorageError) as error:
         if args.traceback:
             raise
-        print(f"{PROGRAM}: error: {_one_line(error)}", file=sys.stderr)
+        print(f"{PROGRAM}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     print(result_summary(result))
     return 0
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":

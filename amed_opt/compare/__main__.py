@@ -14,31 +14,19 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
+from amed_opt.cli import EXIT_INTERRUPTED
+from amed_opt.cli import EXIT_USAGE
+from amed_opt.cli import OneLineParser
+from amed_opt.cli import one_line
+from amed_opt.cli import positive_int
 from amed_opt.spec import EvaluatorMode
 from amed_opt.spec import SamplerName
 from amed_opt.spec import SpecError
 from amed_opt.spec import available_studies
 
 
-EXIT_USAGE = 2
 PROGRAM = "amed-opt compare"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{PROGRAM}: error: {message} (see --help)\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
 
 
 def _weight(text: str) -> float:
@@ -54,7 +42,7 @@ def _weight(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and tests)."""
     samplers = ",".join(member.value for member in SamplerName)
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Compare the AMED sampler with Optuna's TPE, NSGA-II and random search.",
     )
@@ -67,10 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--samplers", default=samplers, help=f"comma-separated samplers (default {samplers})"
     )
     parser.add_argument(
-        "--n-trials", type=_positive_int, help="finished trials per study (default: the study's)"
+        "--n-trials", type=positive_int, help="finished trials per study (default: the study's)"
     )
     parser.add_argument(
-        "--seeds", type=_positive_int, default=3, help="seeds per sampler (default 3)"
+        "--seeds", type=positive_int, default=3, help="seeds per sampler (default 3)"
     )
     parser.add_argument(
         "--evaluator",
@@ -179,11 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = write_outputs(analysis, plan, provenance, plan.out_dir)
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except (ValueError, FileNotFoundError, StorageError, SpecError) as error:
         if args.traceback:
             raise
-        print(f"{PROGRAM}: error: {_one_line(error)}", file=sys.stderr)
+        print(f"{PROGRAM}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Report: {paths['report']}")
     for line in _verdict_lines(paths["json"]):
@@ -202,10 +190,6 @@ def _verdict_lines(json_path: Path) -> list[str]:
     import json
 
     return list(json.loads(json_path.read_text()).get("verdict", []))
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":
