@@ -18,8 +18,8 @@ RUNS=(
   "r18-eyeriss|--study r18 --hardware eyeriss --n-trials 100 --seeds 2"
   "mbv2-scale-sim|--study mbv2 --n-trials 60 --seeds 2"
   "mbv2-scale-sim-lowmem|--study mbv2 --hardware scale-sim-lowmem --n-trials 60 --seeds 2"
-  "mbv2-224-synthetic-scale-sim|--study benchmarks/studies/mbv2-224-synthetic.toml --n-trials 150 --seeds 3"
-  "mbv2-224-synthetic-scale-sim-lowmem|--study benchmarks/studies/mbv2-224-synthetic.toml --hardware scale-sim-lowmem --n-trials 150 --seeds 3"
+  "mbv2-224-synthetic-scale-sim|--study benchmarks/studies/mbv2-224-synthetic.toml --n-trials 100 --seeds 2"
+  "mbv2-224-synthetic-scale-sim-lowmem|--study benchmarks/studies/mbv2-224-synthetic.toml --hardware scale-sim-lowmem --n-trials 100 --seeds 2"
 )
 
 run_all() {  # $1: sampler list
