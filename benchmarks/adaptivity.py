@@ -25,6 +25,8 @@ from typing import Any
 
 import matplotlib
 
+from amed_opt.compare import json_ready
+
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -204,16 +206,6 @@ def render(result: dict[str, Any], base_path: Path, other_path: Path, image: str
     return "\n".join(lines)
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="comparison.json, default preset")
@@ -224,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = analyse(base, other)
     image = args.out.with_suffix(".png")
     plot(result, base, image)
-    args.out.with_suffix(".json").write_text(json.dumps(_finite(result), indent=1) + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps(json_ready(result), indent=1) + "\n")
     text = render(result, args.base, args.other, image.name)
     args.out.with_suffix(".md").write_text(text)
     print(text)

@@ -31,6 +31,7 @@ from typing import Any
 import optuna
 
 from amed_opt.compare import analyse_comparison
+from amed_opt.compare import json_ready
 from amed_opt.compare import plan_comparison
 from amed_opt.compare import run_comparison
 from amed_opt.compare._analysis import Analysis
@@ -110,16 +111,6 @@ def _row(name: str, settings: dict[str, Any] | None, analysis: Analysis, sampler
     }
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", required=True)
@@ -195,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         document = {"header": header, "rows": rows}
-        args.out.with_suffix(".json").write_text(json.dumps(_finite(document), indent=1) + "\n")
+        args.out.with_suffix(".json").write_text(json.dumps(json_ready(document), indent=1) + "\n")
     return 0
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from sampler_overhead import SAMPLER_METHODS  # benchmarks/ is on sys.path when run as a script
 
 import amed_opt.synthetic
 from amed_opt import runner
@@ -40,15 +41,6 @@ from amed_opt.samplers import MetropolisHastingsSampler
 from amed_opt.spec import load_spec
 from amed_opt.spec import with_overrides
 from amed_opt.synthetic import SyntheticEvaluator
-
-
-SAMPLER_METHODS = (
-    "before_trial",
-    "infer_relative_search_space",
-    "sample_relative",
-    "sample_independent",
-    "after_trial",
-)
 
 
 class _Stopwatch:

@@ -16,6 +16,7 @@ from amed_opt.compare._plan import ComparisonPlan
 from amed_opt.compare._plan import parse_samplers
 from amed_opt.compare._plan import plan_comparison
 from amed_opt.compare._report import Provenance
+from amed_opt.compare._report import json_ready
 from amed_opt.compare._report import verdict
 from amed_opt.compare._report import write_outputs
 from amed_opt.compare._run import ComparisonRun
@@ -30,6 +31,7 @@ __all__ = [
     "MemoizedEvaluator",
     "Provenance",
     "analyse_comparison",
+    "json_ready",
     "parse_samplers",
     "plan_comparison",
     "run_comparison",

@@ -102,13 +102,15 @@ def now_utc() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def _plain(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
+    """`value` as plain JSON data: dataclasses and mappings to dicts, paths to strings, NaN and
+    infinities to `None` (strict JSON has no non-finite numbers)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: json_ready(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Path):
@@ -453,9 +455,9 @@ def write_outputs(
             "latency_weight": plan.latency_weight,
         },
         "hypervolume_reference": {"accuracy": REFERENCE.accuracy, "latency": REFERENCE.latency},
-        "provenance": _plain(provenance),
+        "provenance": json_ready(provenance),
         "verdict": verdict(analysis),
-        "analysis": _plain(analysis),
+        "analysis": json_ready(analysis),
         "figures": figures,
     }
     json_path = out_dir / JSON_NAME
