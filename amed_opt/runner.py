@@ -36,6 +36,7 @@ from amed_opt.report import FrontPoint
 from amed_opt.report import format_front
 from amed_opt.report import pareto_front
 from amed_opt.report import write_front
+from amed_opt.samplers import Boundary
 from amed_opt.samplers import ConstantTemperature
 from amed_opt.samplers import GeometricAnnealing
 from amed_opt.samplers import MetropolisHastingsSampler
@@ -327,6 +328,7 @@ def build_sampler(
             search_space=space.distributions(),
             temperature=temperature,
             n_flips=settings.n_flips,
+            boundary=Boundary(settings.boundary.value),
             score=scores,
             proposal_filter=None if max_size_bytes is None else size_filter(space, max_size_bytes),
             initial_params=space.uniform_params(start_bits(space, max_size_bytes)),
@@ -366,7 +368,8 @@ def describe_sampler(spec: StudySpec) -> str:
         weights = ", ".join(f"{w:g}" for w in settings.latency_weights)
         return (
             f"AMED Metropolis-Hastings, {len(settings.latency_weights)} chain(s) with latency "
-            f"weights [{weights}], {settings.n_flips} layer(s) per proposal, {schedule}"
+            f"weights [{weights}], {settings.n_flips} layer(s) per proposal "
+            f"({settings.boundary.value} at the ends), {schedule}"
         )
     return {
         SamplerName.TPE: "Optuna TPESampler (multivariate, 10 start-up trials, pinned)",

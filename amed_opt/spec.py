@@ -62,6 +62,15 @@ class SamplerName(enum.Enum):
     RANDOM = "random"
 
 
+class ProposalBoundary(enum.Enum):
+    """What the AMED proposal does with a chosen layer at 2 or 8 bits (`samplers.Boundary`)."""
+
+    FORCED = "forced"
+    """Takes the only legal step (METHOD.md §5, the paper's sampler)."""
+    LAZY = "lazy"
+    """Steps inward or stays, 1/2 each: a symmetric proposal, no Hastings penalty at the ends."""
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     """The network.
@@ -187,7 +196,10 @@ class SamplerSpec:
         temperature: MH temperature at the start of each chain (accuracy-fraction units).
         min_temperature: Floor of the annealed temperature.
         annealing: Geometric factor per chain step (1.0 keeps the temperature constant).
-        n_flips: Layers changed per proposal.
+        n_flips: Layers chosen per proposal.
+        boundary: `forced` (a chosen layer at 2 or 8 bits takes the only legal step, as in
+            METHOD.md §5) or `lazy` (it steps inward or stays, 1/2 each; leaving the all-8-bit
+            start then costs no Hastings factor, see docs/sampler.md).
         latency_weights: One chain per weight `lambda` in
             `Q = acc - lambda * lat / lat_8bit - penalty`; several weights spread the chains
             along the Pareto front.
@@ -200,6 +212,7 @@ class SamplerSpec:
     min_temperature: float = 0.001
     annealing: float = 1.0
     n_flips: int = 1
+    boundary: ProposalBoundary = ProposalBoundary.FORCED
     latency_weights: tuple[float, ...] = (1.0,)
     accuracy_threshold: float = 0.0
     penalty_slope: float = 10.0
@@ -256,9 +269,16 @@ def effective_settings(spec_dict: Mapping[str, Any]) -> dict[str, Any]:
     Used to decide whether an existing study may be resumed and whether its measurements can
     be reused. The trial budget is left out (it may grow between runs), and so are the QAT
     optimiser settings when no QAT step is taken (`steps_per_trial == 0`): changing the
-    learning-rate default must not orphan studies whose trials never used it.
+    learning-rate default must not orphan studies whose trials never used it. A section key
+    the stored spec lacks (a setting added since) counts at its default, which is what that
+    study ran with.
     """
     settings = {key: value for key, value in spec_dict.items() if key != "n_trials"}
+    for section in dataclasses.fields(StudySpec):
+        stored = settings.get(section.name)
+        if isinstance(stored, Mapping) and section.default_factory is not dataclasses.MISSING:
+            defaults = _to_plain(section.default_factory())
+            settings[section.name] = {**defaults, **stored}
     evaluator = settings.get("evaluator")
     if isinstance(evaluator, Mapping) and evaluator.get("steps_per_trial") == 0:
         settings["evaluator"] = {

@@ -8,6 +8,7 @@ derived from the numbers by fixed rules (`verdict`), never written by hand.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 import os
@@ -103,8 +104,8 @@ def now_utc() -> str:
 
 
 def json_ready(value: Any) -> Any:
-    """`value` as plain JSON data: dataclasses and mappings to dicts, paths to strings, NaN and
-    infinities to `None` (strict JSON has no non-finite numbers)."""
+    """`value` as plain JSON data: dataclasses and mappings to dicts, paths to strings, enums to
+    their values, NaN and infinities to `None` (strict JSON has no non-finite numbers)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: json_ready(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -115,6 +116,8 @@ def json_ready(value: Any) -> Any:
         return None
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
 
 

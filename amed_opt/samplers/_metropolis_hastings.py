@@ -35,6 +35,7 @@ from amed_opt.samplers._chain_state import DecisionRecord
 from amed_opt.samplers._chain_state import Head
 from amed_opt.samplers._chain_state import ProposalRecord
 from amed_opt.samplers._chain_state import StudyMemory
+from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._proposals import NeighbourProposal
 from amed_opt.samplers._score import ScoreFunction
 from amed_opt.samplers._score import default_score
@@ -82,15 +83,18 @@ class MetropolisHastingsSampler(BaseSampler):
     """Metropolis–Hastings chains over ordered discrete parameters (per-layer bit widths).
 
     Each trial is one step of one chain. The trial evaluates a proposal drawn from the chain's
-    head: `n_flips` distinct parameters, each moved one step up or down its list (the only legal
-    step at an end of the list). After the trial, the proposal becomes the head with probability
+    head: `n_flips` distinct parameters, each moved one step up or down its list; at an end of
+    the list the only legal step is taken (`boundary="forced"`, METHOD.md §5) or the parameter
+    steps inward or stays with probability 1/2 each (`boundary="lazy"`). After the trial, the
+    proposal becomes the head with probability
 
         alpha = min(1, exp((Q(b') - Q(b)) / T) * q(b | b') / q(b' | b)),
 
     where `Q` is the chain's score of the trial values and `q` the proposal probability (not
-    symmetric at the ends of a list, and renormalised when `proposal_filter` rejects some
-    neighbours). With a constant temperature, each chain's stationary distribution is
-    `pi(b) ∝ exp(Q(b) / T)` on the allocations the filter accepts. Failed and pruned trials, and
+    symmetric at the ends of a list for "forced", renormalised when a draw is redrawn because
+    `proposal_filter` rejects it or, for "lazy", because it changes nothing). With a constant
+    temperature, each chain's stationary distribution is `pi(b) ∝ exp(Q(b) / T)` on the
+    allocations the filter accepts. Failed and pruned trials, and
     trials whose evaluated params differ from the proposal (e.g. fixed by `enqueue_trial`), are
     rejected proposals. Trials this sampler did not propose (all params fixed) belong to no chain.
 
@@ -125,9 +129,13 @@ class MetropolisHastingsSampler(BaseSampler):
         temperature: `T > 0` in units of the score, a schedule (`ConstantTemperature`,
             `GeometricAnnealing`, or any callable `step -> T`), or a sequence of those, one per
             chain. A schedule is called with the chain step (0 for the initial evaluation).
-        n_flips: Number of parameters moved per proposal. With an even `n_flips` every move
-            keeps the parity of the summed list indices, so the chain reaches only half of the
-            space (a warning is issued).
+        n_flips: Number of parameters chosen per proposal. With `boundary="forced"` and an
+            even `n_flips` every move keeps the parity of the summed list indices, so the chain
+            reaches only half of the space (a warning is issued).
+        boundary: What a chosen parameter at an end of its list does: `"forced"` takes the only
+            legal step (the paper's proposal; leaving an end costs a Hastings factor 1/2 per
+            parameter), `"lazy"` steps inward or stays, 1/2 each (a symmetric proposal that
+            leaves the all-8-bit corner as easily as any state; see `_proposals.py`).
         score: Maps a finished trial's values to the quality `Q` to maximise, or a sequence of
             such callables, one per chain. `None`: the objective value of a single-objective
             study (negated when minimised); a multi-objective study needs a score.
@@ -154,6 +162,7 @@ class MetropolisHastingsSampler(BaseSampler):
         search_space: Mapping[str, BaseDistribution],
         temperature: TemperatureLike | Sequence[TemperatureLike] = 0.01,
         n_flips: int = 1,
+        boundary: Boundary | str = Boundary.FORCED,
         score: ScoreFunction | Sequence[ScoreFunction] | None = None,
         proposal_filter: Callable[[dict[str, Any]], bool] | None = None,
         initial_params: Mapping[str, Any] | None = None,
@@ -172,7 +181,12 @@ class MetropolisHastingsSampler(BaseSampler):
                 f"n_flips ({n_flips}) must not exceed the number of parameters with more than "
                 f"one value ({len(self._space.movable)})"
             )
-        if n_flips % 2 == 0:
+        try:
+            self._boundary = Boundary(boundary)
+        except ValueError:
+            choices = ", ".join(repr(b.value) for b in Boundary)
+            raise ValueError(f"boundary must be one of {choices}, got {boundary!r}") from None
+        if n_flips % 2 == 0 and self._boundary is Boundary.FORCED:
             warnings.warn(
                 f"n_flips={n_flips} is even: every move keeps the parity of the summed list "
                 "indices, so each chain only reaches half of the search space",
@@ -217,7 +231,10 @@ class MetropolisHastingsSampler(BaseSampler):
         if proposal_filter is not None and not callable(proposal_filter):
             raise ValueError(f"proposal_filter must be callable, got {proposal_filter!r}")
         self._kernel = NeighbourProposal(
-            self._space, n_flips=n_flips, proposal_filter=proposal_filter
+            self._space,
+            n_flips=n_flips,
+            boundary=self._boundary,
+            proposal_filter=proposal_filter,
         )
 
         self._initial_state: tuple[int, ...] | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from amed_opt.spec import EvaluatorMode
+from amed_opt.spec import ProposalBoundary
 from amed_opt.spec import SamplerName
 from amed_opt.spec import SpecError
 from amed_opt.spec import StudySpec
@@ -37,6 +39,12 @@ def test_defaults_fill_missing_sections_and_enums_are_parsed() -> None:
     assert spec.to_dict()["evaluator"]["mode"] == "shared"
 
 
+def test_boundary_is_read_as_its_enum() -> None:
+    assert parse_spec(MINIMAL).sampler.boundary is ProposalBoundary.FORCED
+    spec = parse_spec({**MINIMAL, "sampler": {"boundary": "lazy"}})
+    assert spec.sampler.boundary is ProposalBoundary.LAZY
+
+
 def test_integers_are_accepted_where_floats_are_expected() -> None:
     spec = parse_spec({**MINIMAL, "sampler": {"latency_weights": [1, 0.5]}})
     assert spec.sampler.latency_weights == (1.0, 0.5)
@@ -61,6 +69,10 @@ def test_integers_are_accepted_where_floats_are_expected() -> None:
             "evaluator.mode must be one of shared, fresh",
         ),
         ({**MINIMAL, "sampler": {"temperature": 0}}, "sampler.temperature must be > 0"),
+        (
+            {**MINIMAL, "sampler": {"boundary": "reflect"}},
+            "sampler.boundary must be one of forced, lazy",
+        ),
         ({**MINIMAL, "sampler": {"latency_weights": []}}, "sampler.latency_weights"),
         ({**MINIMAL, "name": "a b"}, "name must be a non-empty name"),
     ],
@@ -97,3 +109,13 @@ def test_effective_settings_ignore_qat_optimiser_without_qat_steps() -> None:
     assert effective_settings(variant(5, 0.01)) != effective_settings(variant(5, 0.001))
     assert effective_settings({**base, "n_trials": 7}) == effective_settings(base)
     assert effective_settings({**base, "seed": 7}) != effective_settings(base)
+
+
+def test_a_setting_added_later_counts_at_its_default_in_stored_specs() -> None:
+    spec = load_spec("r18")
+    forced = dataclasses.replace(spec.sampler, boundary=ProposalBoundary.FORCED)
+    base = dataclasses.replace(spec, sampler=forced).to_dict()
+    older = {**base, "sampler": {k: v for k, v in base["sampler"].items() if k != "boundary"}}
+    assert effective_settings(older) == effective_settings(base)
+    lazy = {**base, "sampler": {**base["sampler"], "boundary": "lazy"}}
+    assert effective_settings(lazy) != effective_settings(older)

@@ -11,11 +11,13 @@ import pytest
 from optuna.distributions import CategoricalDistribution
 from optuna.distributions import IntDistribution
 
+from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._proposals import NeighbourProposal
 from amed_opt.samplers._proposals import draw_neighbour
 from amed_opt.samplers._proposals import hastings_log_ratio
 from amed_opt.samplers._proposals import iter_neighbours
 from amed_opt.samplers._proposals import log_proposal_probability
+from amed_opt.samplers._proposals import log_stay_probability
 from amed_opt.samplers._space import OrderedSearchSpace
 
 
@@ -172,3 +174,108 @@ def test_random_state_respects_the_filter_and_gives_up() -> None:
     never = NeighbourProposal(SPACE, n_flips=1, proposal_filter=lambda params: False)
     with pytest.raises(RuntimeError, match="initial_params"):
         never.random_state(rng, max_attempts=10)
+
+
+# -- the LAZY boundary: a chosen parameter at an end steps inward or stays ---------------------
+
+LAZY = Boundary.LAZY
+
+
+@pytest.mark.parametrize("n_flips", [1, 2, 3])
+def test_lazy_draws_move_between_one_and_n_flips_parameters(n_flips: int) -> None:
+    rng = np.random.default_rng(6)
+    moved_counts = Counter()
+    for state in ALL_STATES[::5]:
+        for _ in range(20):
+            target = draw_neighbour(
+                state,
+                sizes=SPACE.sizes,
+                movable=SPACE.movable,
+                n_flips=n_flips,
+                rng=rng,
+                boundary=LAZY,
+            )
+            moved = [p for p in range(len(state)) if state[p] != target[p]]
+            moved_counts[len(moved)] += 1
+            assert 1 <= len(moved) <= n_flips
+            assert all(abs(state[p] - target[p]) == 1 for p in moved)
+            assert all(0 <= i < size for i, size in zip(target, SPACE.sizes, strict=True))
+    assert set(moved_counts) == set(range(1, n_flips + 1))
+
+
+@pytest.mark.parametrize("n_flips", [1, 2, 3, 4])
+def test_lazy_proposal_is_symmetric_and_its_ways_add_up(n_flips: int) -> None:
+    kwargs = {"sizes": SPACE.sizes, "movable": SPACE.movable, "n_flips": n_flips}
+    for state in ALL_STATES:
+        totals: Counter[tuple[int, ...]] = Counter()
+        for target, log_q in iter_neighbours(state, boundary=LAZY, **kwargs):
+            totals[target] += math.exp(log_q)
+        assert state not in totals
+        stay = math.exp(log_stay_probability(state, **kwargs))
+        assert math.fsum(totals.values()) + stay == pytest.approx(1.0)
+        for target, probability in totals.items():
+            forth = log_proposal_probability(state, target, boundary=LAZY, **kwargs)
+            back = log_proposal_probability(target, state, boundary=LAZY, **kwargs)
+            assert math.exp(forth) == pytest.approx(probability)
+            assert back == pytest.approx(forth)
+
+
+def test_lazy_leaves_the_corner_without_the_forced_penalty() -> None:
+    space = OrderedSearchSpace({f"l{i}": IntDistribution(2, 8) for i in range(10)})
+    corner = tuple(size - 1 for size in space.sizes)
+    rng = np.random.default_rng(7)
+    forced = NeighbourProposal(space, n_flips=5)
+    lazy = NeighbourProposal(space, n_flips=5, boundary=LAZY)
+    # The paper's kernel pays 1/2 per layer leaving 8 bits; the lazy one pays only the
+    # redraw normaliser (1 - 2^-5) / (1 - q(b'|b')), within a few percent of 1.
+    assert forced.draw(corner, rng).log_q_ratio == pytest.approx(5 * math.log(0.5))
+    for _ in range(50):
+        proposal = lazy.draw(corner, rng)
+        assert proposal.state != corner
+        assert abs(proposal.log_q_ratio) < 0.05
+
+
+def test_lazy_hastings_ratio_is_the_ratio_of_proposal_probabilities() -> None:
+    kwargs = {"sizes": SPACE.sizes, "movable": SPACE.movable, "n_flips": 2}
+    kernel = NeighbourProposal(SPACE, n_flips=2, boundary=LAZY)
+    for state in ALL_STATES[::3]:
+        for target, _ in iter_neighbours(state, boundary=LAZY, **kwargs):
+            expected = kernel.log_probability(target, state) - kernel.log_probability(
+                state, target
+            )
+            assert hastings_log_ratio(state, target, boundary=LAZY, **kwargs) == pytest.approx(
+                expected
+            )
+
+
+@pytest.mark.parametrize("proposal_filter", [None, _sum_limit])
+def test_lazy_draws_follow_the_stated_probabilities(proposal_filter: object) -> None:
+    kernel = NeighbourProposal(
+        SPACE,
+        n_flips=2,
+        boundary=LAZY,
+        proposal_filter=proposal_filter,  # type: ignore[arg-type]
+    )
+    rng = np.random.default_rng(8)
+    state = SPACE.encode({"a": 8, "b": 1, "fixed": 8, "c": 1, "d": 11})
+    n_draws = 20_000
+    counts: Counter[tuple[int, ...]] = Counter()
+    for _ in range(n_draws):
+        proposal = kernel.draw(state, rng)
+        counts[proposal.state] += 1
+        assert proposal.log_q_ratio == pytest.approx(
+            kernel.log_probability(proposal.state, state)
+            - kernel.log_probability(state, proposal.state)
+        )
+    targets = {
+        target
+        for target, _ in iter_neighbours(
+            state, sizes=SPACE.sizes, movable=SPACE.movable, n_flips=2, boundary=LAZY
+        )
+    }
+    expected = {target: math.exp(kernel.log_probability(state, target)) for target in targets}
+    assert sum(expected.values()) == pytest.approx(1.0)
+    assert set(counts) == {target for target, p in expected.items() if p > 0}
+    for target, probability in expected.items():
+        tolerance = 5 * math.sqrt(probability * (1 - probability) / n_draws) + 1e-9
+        assert abs(counts[target] / n_draws - probability) <= tolerance

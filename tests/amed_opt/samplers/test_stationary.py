@@ -28,6 +28,7 @@ from optuna.distributions import BaseDistribution
 from optuna.distributions import CategoricalDistribution
 from optuna.distributions import IntDistribution
 
+from amed_opt.samplers import Boundary
 from amed_opt.samplers import MetropolisHastingsSampler
 from amed_opt.samplers import chain_history
 from amed_opt.samplers._acceptance import acceptance_probability
@@ -107,9 +108,16 @@ def _log_q_ratio(
     return 0.0
 
 
-def transition_matrix(target: str, correction: str) -> np.ndarray:
+KERNELS = {"forced, 1 flip": (Boundary.FORCED, 1), "lazy, 1 flip": (Boundary.LAZY, 1)}
+KERNELS["lazy, 2 flips"] = (Boundary.LAZY, 2)
+
+
+def transition_matrix(
+    target: str, correction: str, kernel_name: str = "forced, 1 flip"
+) -> np.ndarray:
     quality, allowed = TARGETS[target]
-    kernel = NeighbourProposal(SPACE, n_flips=1, proposal_filter=allowed)
+    boundary, n_flips = KERNELS[kernel_name]
+    kernel = NeighbourProposal(SPACE, n_flips=n_flips, boundary=boundary, proposal_filter=allowed)
     index = {state: i for i, state in enumerate(STATES)}
     matrix = np.zeros((len(STATES), len(STATES)))
     for head in STATES:
@@ -117,9 +125,10 @@ def transition_matrix(target: str, correction: str) -> np.ndarray:
             matrix[index[head], index[head]] = 1.0
             continue
         head_score = quality(SPACE.decode(head))
-        for neighbour, _ in iter_neighbours(
-            head, sizes=SPACE.sizes, movable=SPACE.movable, n_flips=1
-        ):
+        neighbours = iter_neighbours(
+            head, sizes=SPACE.sizes, movable=SPACE.movable, n_flips=n_flips, boundary=boundary
+        )
+        for neighbour in {neighbour for neighbour, _ in neighbours}:
             log_q = kernel.log_probability(head, neighbour)
             if log_q == -math.inf:
                 continue
@@ -147,10 +156,11 @@ def stationary_distribution(matrix: np.ndarray, support: np.ndarray) -> np.ndarr
     return full
 
 
+@pytest.mark.parametrize("kernel_name", list(KERNELS))
 @pytest.mark.parametrize("target", list(TARGETS))
-def test_transition_matrix_leaves_the_target_invariant(target: str) -> None:
+def test_transition_matrix_leaves_the_target_invariant(target: str, kernel_name: str) -> None:
     pi = target_distribution(target)
-    matrix = transition_matrix(target, "full")
+    matrix = transition_matrix(target, "full", kernel_name)
     assert np.allclose(matrix.sum(axis=1), 1.0)
     assert np.all(matrix >= -1e-15)
     assert np.max(np.abs(pi @ matrix - pi)) < 1e-12
@@ -167,17 +177,24 @@ def test_transition_matrix_leaves_the_target_invariant(target: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("target", "correction"),
+    ("target", "correction", "kernel_name"),
     [
-        ("uniform", "none"),
-        ("non-uniform", "none"),
-        ("non-uniform, filtered", "none"),
-        ("non-uniform, filtered", "ends only"),
+        ("uniform", "none", "forced, 1 flip"),
+        ("non-uniform", "none", "forced, 1 flip"),
+        ("non-uniform, filtered", "none", "forced, 1 flip"),
+        ("non-uniform, filtered", "ends only", "forced, 1 flip"),
+        # The lazy proposal is symmetric, but redrawing null draws is not: without the
+        # normaliser Z(b) / Z(b') the chain would favour states at the ends.
+        ("uniform", "none", "lazy, 1 flip"),
+        ("uniform", "none", "lazy, 2 flips"),
+        ("non-uniform, filtered", "none", "lazy, 2 flips"),
     ],
 )
-def test_without_the_correction_the_target_is_missed(target: str, correction: str) -> None:
+def test_without_the_correction_the_target_is_missed(
+    target: str, correction: str, kernel_name: str
+) -> None:
     pi = target_distribution(target)
-    broken = stationary_distribution(transition_matrix(target, correction), pi > 0)
+    broken = stationary_distribution(transition_matrix(target, correction, kernel_name), pi > 0)
     assert total_variation(broken, pi) > 0.03
 
 
@@ -189,10 +206,15 @@ TOLERANCE = 0.09
 
 
 def visit_frequencies(
-    target: str, correction: str, seed: int, n_steps: int = N_STEPS
+    target: str,
+    correction: str,
+    seed: int,
+    n_steps: int = N_STEPS,
+    kernel_name: str = "forced, 1 flip",
 ) -> np.ndarray:
     quality, allowed = TARGETS[target]
-    kernel = NeighbourProposal(SPACE, n_flips=1, proposal_filter=allowed)
+    boundary, n_flips = KERNELS[kernel_name]
+    kernel = NeighbourProposal(SPACE, n_flips=n_flips, boundary=boundary, proposal_filter=allowed)
     rng = np.random.default_rng(seed)
     head = STATES[0]
     head_score = quality(SPACE.decode(head))
@@ -229,6 +251,13 @@ def test_visit_frequencies_match_the_target_only_with_the_correction(
         assert distance > TOLERANCE  # The same test fails for a chain without the correction.
 
 
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_lazy_kernel_visits_states_with_target_frequencies(target: str) -> None:
+    pi = target_distribution(target)
+    frequencies = visit_frequencies(target, "full", seed=3, kernel_name="lazy, 2 flips")
+    assert total_variation(frequencies, pi) < TOLERANCE
+
+
 def test_dropping_only_the_filter_normaliser_is_detected_in_a_long_run() -> None:
     target = "non-uniform, filtered"
     pi = target_distribution(target)
@@ -257,13 +286,14 @@ def small_quality(params: Params) -> float:
     )
 
 
-def test_sampler_in_optuna_visits_states_with_target_frequencies() -> None:
+@pytest.mark.parametrize("boundary", ["forced", "lazy"])
+def test_sampler_in_optuna_visits_states_with_target_frequencies(boundary: str) -> None:
     space = OrderedSearchSpace(SMALL)
     states = list(itertools.product(*(range(size) for size in space.sizes)))
     pi = np.array([math.exp(small_quality(space.decode(s))) for s in states])
     pi /= pi.sum()
 
-    # A chain without the correction would converge this far from pi:
+    # A chain without the correction would converge this far from pi (the paper's kernel):
     kernel = NeighbourProposal(space, n_flips=1)
     broken = np.zeros((len(states), len(states)))
     for i, head in enumerate(states):
@@ -291,7 +321,11 @@ def test_sampler_in_optuna_visits_states_with_target_frequencies() -> None:
         return small_quality(params)
 
     sampler = MetropolisHastingsSampler(
-        search_space=SMALL, temperature=1.0, initial_params={"a": 2, "b": 0, "c": 1}, seed=0
+        search_space=SMALL,
+        temperature=1.0,
+        boundary=boundary,
+        initial_params={"a": 2, "b": 0, "c": 1},
+        seed=0,
     )
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(objective, n_trials=3000)
