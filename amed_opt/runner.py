@@ -43,6 +43,7 @@ from amed_opt.samplers import MetropolisHastingsSampler
 from amed_opt.samplers import QualityScore
 from amed_opt.search_space import BitSearchSpace
 from amed_opt.spec import AccuracyModel
+from amed_opt.spec import ChainStart
 from amed_opt.spec import SamplerName
 from amed_opt.spec import SpecError
 from amed_opt.spec import StudySpec
@@ -324,6 +325,11 @@ def build_sampler(
             )
         else:
             temperature = ConstantTemperature(settings.temperature)
+        top = start_bits(space, max_size_bytes)
+        uniform = [
+            space.uniform_params(bits) for bits in sorted(space.candidate_bits) if bits <= top
+        ]
+        best_start = settings.start is ChainStart.BEST_UNIFORM
         return MetropolisHastingsSampler(
             search_space=space.distributions(),
             temperature=temperature,
@@ -331,7 +337,9 @@ def build_sampler(
             boundary=Boundary(settings.boundary.value),
             score=scores,
             proposal_filter=None if max_size_bytes is None else size_filter(space, max_size_bytes),
-            initial_params=space.uniform_params(start_bits(space, max_size_bytes)),
+            # Highest bits first: trial 0 is the latency reference either way.
+            initial_params=None if best_start else uniform[-1],
+            start_candidates=uniform[::-1] if best_start else None,
             seed=seed,
         )
     if name is SamplerName.TPE:
@@ -369,7 +377,7 @@ def describe_sampler(spec: StudySpec) -> str:
         return (
             f"AMED Metropolis-Hastings, {len(settings.latency_weights)} chain(s) with latency "
             f"weights [{weights}], {settings.n_flips} layer(s) per proposal "
-            f"({settings.boundary.value} at the ends), {schedule}"
+            f"({settings.boundary.value} at the ends), {schedule}, start {settings.start.value}"
         )
     return {
         SamplerName.TPE: "Optuna TPESampler (multivariate, 10 start-up trials, pinned)",

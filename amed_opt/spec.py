@@ -71,6 +71,16 @@ class ProposalBoundary(enum.Enum):
     """Steps inward or stays, 1/2 each: a symmetric proposal, no Hastings penalty at the ends."""
 
 
+class ChainStart(enum.Enum):
+    """Where the AMED chains start."""
+
+    HIGHEST_UNIFORM = "highest-uniform"
+    """Uniform 8 bits (or the highest uniform bitwidth under the size limit): METHOD.md §5."""
+    BEST_UNIFORM = "best-uniform"
+    """The uniform allocations are evaluated first, from the highest bitwidth down; each chain
+    starts from the one its own score ranks highest."""
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     """The network.
@@ -200,6 +210,9 @@ class SamplerSpec:
         boundary: `forced` (a chosen layer at 2 or 8 bits takes the only legal step, as in
             METHOD.md §5) or `lazy` (it steps inward or stays, 1/2 each; leaving the all-8-bit
             start then costs no Hastings factor, see docs/sampler.md).
+        start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
+            `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
+            starts from the one with its highest `Q`; those trials count in the budget).
         latency_weights: One chain per weight `lambda` in
             `Q = acc - lambda * lat / lat_8bit - penalty`; several weights spread the chains
             along the Pareto front.
@@ -213,6 +226,7 @@ class SamplerSpec:
     annealing: float = 1.0
     n_flips: int = 1
     boundary: ProposalBoundary = ProposalBoundary.FORCED
+    start: ChainStart = ChainStart.HIGHEST_UNIFORM
     latency_weights: tuple[float, ...] = (1.0,)
     accuracy_threshold: float = 0.0
     penalty_slope: float = 10.0

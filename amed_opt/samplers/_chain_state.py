@@ -21,6 +21,8 @@ Keys (all values are JSON):
   from `S`, and the same step is proposed again (with the same random draws).
 * study system attr `mh:init` — a finished trial of the initial params, which other chains may
   adopt as their start.
+* trial system attr `mh:candidate` — the index of the start candidate the trial evaluates (a
+  trial of no chain; chains adopt the best-scoring finished candidate as their start).
 * trial user attrs `mh_chain`, `mh_step`, `mh_parent` (at proposal) and `mh_score`,
   `mh_acceptance_probability`, `mh_accepted` (at decision), for the dashboard.
 """
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "CANDIDATE_KEY",
     "CHAIN_KEY_PREFIX",
     "DECISION_KEY",
     "INIT_KEY",
@@ -61,6 +64,7 @@ PROPOSAL_KEY = "mh:proposal"
 DECISION_KEY = "mh:decision"
 CHAIN_KEY_PREFIX = "mh:chain:"
 INIT_KEY = "mh:init"
+CANDIDATE_KEY = "mh:candidate"
 USER_ATTR_PREFIX = "mh_"
 
 
@@ -254,6 +258,7 @@ class StudyMemory:
         complete: Trial number to "it is COMPLETE", for finished trials.
         proposals: Trial id to the proposal made for it, until its decision.
         in_flight: Trial id to (chain, step) of proposals not yet decided.
+        candidates: Trial id to the start candidate's params it evaluates.
     """
 
     decided: set[int] = field(default_factory=set)
@@ -261,6 +266,7 @@ class StudyMemory:
     complete: dict[int, bool] = field(default_factory=dict)
     proposals: dict[int, ProposalRecord] = field(default_factory=dict)
     in_flight: dict[int, tuple[int, int]] = field(default_factory=dict)
+    candidates: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 class ChainStorage:
@@ -418,3 +424,27 @@ class ChainStorage:
         data = head.to_json()
         del data["score"]
         study._storage.set_study_system_attr(study._study_id, INIT_KEY, data)
+
+    @staticmethod
+    def write_candidate(
+        study: Study, trial_id: int, index: int, params: Mapping[str, Any], *, user_attrs: bool
+    ) -> None:
+        """Mark the (running) trial as the evaluation of start candidate `index`."""
+        study._storage.set_trial_system_attr(
+            trial_id, CANDIDATE_KEY, {"index": index, "params": dict(params)}
+        )
+        if user_attrs:
+            study._storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}candidate", index)
+
+    @staticmethod
+    def candidate_trials(study: Study) -> dict[int, list[FrozenTrial]]:
+        """Start candidate index to the trials that evaluated it, in trial order.
+
+        Reads every trial (O(n) storage work); called only while a chain has no head yet.
+        """
+        found: dict[int, list[FrozenTrial]] = {}
+        for trial in study.get_trials(deepcopy=False):
+            data = trial.system_attrs.get(CANDIDATE_KEY)
+            if data is not None:
+                found.setdefault(int(data["index"]), []).append(trial)
+        return found

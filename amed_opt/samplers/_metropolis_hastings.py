@@ -27,6 +27,7 @@ from optuna.samplers import RandomSampler
 from optuna.trial import TrialState
 
 from amed_opt.samplers._acceptance import acceptance_probability
+from amed_opt.samplers._chain_state import CANDIDATE_KEY
 from amed_opt.samplers._chain_state import DECISION_KEY
 from amed_opt.samplers._chain_state import PROPOSAL_KEY
 from amed_opt.samplers._chain_state import ChainState
@@ -115,6 +116,12 @@ class MetropolisHastingsSampler(BaseSampler):
     its own score) instead of evaluating the same params again. The adoption counts as that
     chain's step; the trial's user attrs keep naming the chain that ran it.
 
+    **Best start.** With `start_candidates` (e.g. the uniform allocations from 8 down to 2 bits),
+    the first trials evaluate each candidate once, in order, as trials of no chain; then every
+    chain starts from the finished candidate its own score ranks highest (an adopted start), so a
+    chain of large latency weight starts low and one of small weight starts high. Any start
+    leaves the chain's stationary distribution unchanged; a good one saves the walk there.
+
     **Resuming.** Heads, step counters and decisions are Optuna system attributes (see
     `_chain_state.py`), read with O(1) storage calls per trial. A decision counts only once its
     trial is finished: if the process dies between `after_trial` and the end of the trial, the
@@ -142,8 +149,13 @@ class MetropolisHastingsSampler(BaseSampler):
         proposal_filter: Predicate on params (name to value). A proposal it rejects is never
             evaluated: the proposal is redrawn, and the Hastings factor accounts for it exactly.
             It must be deterministic; it is memoised.
-        initial_params: Params of every chain's first trial (e.g. uniform 8 bits). `None`: each
-            chain starts from a uniform random draw the filter accepts.
+        initial_params: Params of every chain's first trial (e.g. uniform 8 bits). `None` (and
+            no `start_candidates`): each chain starts from a uniform random draw the filter
+            accepts.
+        start_candidates: Params evaluated once each, in order, before any chain moves; each
+            chain then starts from the one with the highest score (its own). Not together with
+            `initial_params`. A candidate whose trial fails is evaluated again once; if none
+            completes, the chains start from an evaluation of the first.
         n_chains: Number of chains. `None`: the length of `score` or `temperature` when one is
             a sequence, else 1.
         chain_ids: The chains this instance advances. `None`: all.
@@ -166,6 +178,7 @@ class MetropolisHastingsSampler(BaseSampler):
         score: ScoreFunction | Sequence[ScoreFunction] | None = None,
         proposal_filter: Callable[[dict[str, Any]], bool] | None = None,
         initial_params: Mapping[str, Any] | None = None,
+        start_candidates: Sequence[Mapping[str, Any]] | None = None,
         n_chains: int | None = None,
         chain_ids: Sequence[int] | None = None,
         share_initial_trial: bool = True,
@@ -242,6 +255,7 @@ class MetropolisHastingsSampler(BaseSampler):
             self._initial_state = self._space.encode(initial_params, argument="initial_params")
             if not self._kernel.is_allowed(self._initial_state):
                 raise ValueError("initial_params must be accepted by proposal_filter")
+        self._candidates = self._check_candidates(start_candidates, initial_params)
         self._share_initial_trial = bool(share_initial_trial)
         self._record_user_attrs = bool(record_user_attrs)
 
@@ -256,6 +270,29 @@ class MetropolisHastingsSampler(BaseSampler):
         self._chains = ChainStorage()
         self._lock = threading.Lock()
         self._warned_speculative = False
+
+    def _check_candidates(
+        self, candidates: Sequence[Mapping[str, Any]] | None, initial_params: Any
+    ) -> tuple[dict[str, Any], ...]:
+        if candidates is None:
+            return ()
+        if initial_params is not None:
+            raise ValueError("pass either initial_params or start_candidates, not both")
+        if not _is_sequence(candidates) or not candidates:
+            raise ValueError(
+                f"start_candidates must be a non-empty sequence of params, got {candidates!r}"
+            )
+        states = []
+        for index, params in enumerate(candidates):
+            if not isinstance(params, Mapping):
+                raise ValueError(f"start_candidates[{index}] must be a mapping, got {params!r}")
+            state = self._space.encode(params, argument=f"start_candidates[{index}]")
+            if not self._kernel.is_allowed(state):
+                raise ValueError(f"start_candidates[{index}] must be accepted by proposal_filter")
+            states.append(state)
+        if len(set(states)) != len(states):
+            raise ValueError("start_candidates must be distinct")
+        return tuple(self._space.decode(state) for state in states)
 
     @staticmethod
     def _resolve_n_chains(n_chains: int | None, score: Any, temperature: Any) -> int:
@@ -328,12 +365,10 @@ class MetropolisHastingsSampler(BaseSampler):
             return {}
         with self._lock:
             memory = self._chains.memory(study)
-            record = memory.proposals.get(trial._trial_id)
-            if record is None and PROPOSAL_KEY in trial.system_attrs:
-                record = ProposalRecord.from_json(trial.system_attrs[PROPOSAL_KEY])
-            if record is None:
-                record = self._propose(study, trial, memory)
-        return {name: record.params[name] for name in names}
+            params = self._known_params(trial, memory)
+            if params is None:
+                params = self._propose(study, trial, memory)
+        return {name: params[name] for name in names}
 
     def sample_independent(
         self,
@@ -449,7 +484,68 @@ class MetropolisHastingsSampler(BaseSampler):
         self._chains.write_chain(study, chain, adopted)
         return adopted
 
-    def _propose(self, study: Study, trial: FrozenTrial, memory: StudyMemory) -> ProposalRecord:
+    @staticmethod
+    def _known_params(trial: FrozenTrial, memory: StudyMemory) -> Mapping[str, Any] | None:
+        """The params already proposed for `trial` (by this process or, per storage, another)."""
+        record = memory.proposals.get(trial._trial_id)
+        if record is not None:
+            return record.params
+        candidate = memory.candidates.get(trial._trial_id)
+        if candidate is not None:
+            return candidate
+        if PROPOSAL_KEY in trial.system_attrs:
+            return ProposalRecord.from_json(trial.system_attrs[PROPOSAL_KEY]).params
+        if CANDIDATE_KEY in trial.system_attrs:
+            return dict(trial.system_attrs[CANDIDATE_KEY]["params"])
+        return None
+
+    def _start_from_candidates(
+        self, study: Study, trial: FrozenTrial, chain: int, state: ChainState, memory: StudyMemory
+    ) -> dict[str, Any] | ChainState | None:
+        """A candidate to evaluate now, or the chain adopting the best finished one.
+
+        `None` when no candidate completed: the chain then evaluates the first one itself.
+        """
+        found = self._chains.candidate_trials(study)
+        for index, params in enumerate(self._candidates):
+            trials = found.get(index, [])
+            failed = sum(1 for t in trials if t.state == TrialState.FAIL)
+            if failed < 2 and all(t.state == TrialState.FAIL for t in trials):
+                self._chains.write_candidate(
+                    study, trial._trial_id, index, params, user_attrs=self._record_user_attrs
+                )
+                memory.candidates[trial._trial_id] = params
+                return params
+        score_function = self._score_function(study, chain)
+        best: tuple[float, int] | None = None
+        best_trial: FrozenTrial | None = None
+        for trials in found.values():
+            for candidate in trials:
+                if candidate.state != TrialState.COMPLETE or candidate.values is None:
+                    continue
+                score = float(score_function(candidate.values))
+                # Highest score first; the earliest trial among equal scores.
+                if math.isfinite(score) and (best is None or (score, -candidate.number) > best):
+                    best, best_trial = (score, -candidate.number), candidate
+        if best is None or best_trial is None:
+            return None
+        head = Head(
+            number=best_trial.number,
+            params={name: best_trial.params[name] for name in self._space.names},
+            values=tuple(float(v) for v in best_trial.values),
+            score=best[0],
+        )
+        adopted = ChainState(
+            step=state.step + 1,
+            head=head,
+            last_trial=state.last_trial,
+            origin=head,
+            origin_step=state.step,
+        )
+        self._chains.write_chain(study, chain, adopted)
+        return adopted
+
+    def _propose(self, study: Study, trial: FrozenTrial, memory: StudyMemory) -> Mapping[str, Any]:
         for chain in self._chain_ids:
             self._score_function(study, chain)  # A multi-objective study without a score fails.
         attrs = self._chains.read_study_attrs(study)
@@ -457,8 +553,17 @@ class MetropolisHastingsSampler(BaseSampler):
         busy = {c: self._in_flight_at(memory, c, states[c].step) for c in self._chain_ids}
         chain = min(self._chain_ids, key=lambda c: (busy[c], states[c].step, c))
         state = states[chain]
+        initial_state = self._initial_state
         if state.head is None:
             state = self._adopt_initial_trial(study, attrs, chain, state)
+        if state.head is None and self._candidates:
+            start = self._start_from_candidates(study, trial, chain, state, memory)
+            if isinstance(start, ChainState):
+                state = start
+            elif start is not None:
+                return start
+            else:
+                initial_state = self._space.encode(self._candidates[0])
         draw = self._in_flight_at(memory, chain, state.step)
         if draw and not self._warned_speculative:
             self._warned_speculative = True
@@ -471,7 +576,7 @@ class MetropolisHastingsSampler(BaseSampler):
 
         rng = self._rng(chain, state.step, draw, _PROPOSE)
         if state.head is None:
-            target = self._initial_state
+            target = initial_state
             if target is None:
                 target = self._kernel.random_state(rng)
             record = ProposalRecord(
@@ -500,7 +605,7 @@ class MetropolisHastingsSampler(BaseSampler):
         )
         memory.proposals[trial._trial_id] = record
         memory.in_flight[trial._trial_id] = (chain, record.step)
-        return record
+        return record.params
 
     def _decide(
         self,

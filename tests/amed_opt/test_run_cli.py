@@ -13,6 +13,7 @@ import optuna
 import pytest
 
 from amed_opt.run import main
+from amed_opt.samplers import chain_history
 
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "synthetic_study.toml"
@@ -82,6 +83,31 @@ def test_baselines_run_on_the_same_space_and_start_from_8_bit(
     assert len(trials) == 3
     assert set(trials[0].params.values()) == {8}
     assert len(trials[1].params) == len(trials[0].params) == 19
+
+
+def test_best_uniform_start_evaluates_uniform_allocations_then_chains_adopt(
+    tmp_path: Path,
+) -> None:
+    study_file = tmp_path / "best_start.toml"
+    study_file.write_text(
+        STUDY.read_text().replace(
+            "[sampler]", '[sampler]\nstart = "best-uniform"\nboundary = "lazy"\nn_flips = 3'
+        )
+    )
+    args = _args(tmp_path, "--n-trials", "10")
+    args[1] = str(study_file)
+    assert main(args) == 0
+    study = _load(tmp_path)
+    trials = study.get_trials()
+    assert [set(t.params.values()) for t in trials[:7]] == [{b} for b in (8, 7, 6, 5, 4, 3, 2)]
+    assert trials[0].values[1] == pytest.approx(study.user_attrs["reference_latency_ms"])
+    assert all("mh_chain" not in t.user_attrs for t in trials[:7])
+    assert study.user_attrs["spec"]["sampler"]["start"] == "best-uniform"
+    for chain in (0, 1):
+        first = chain_history(study, chain)[0]
+        assert first.kind == "adopted" and first.trial_number < 7
+    # lambda = 0.5 and lambda = 2 rank the uniform allocations differently.
+    assert chain_history(study, 0)[0].trial_number < chain_history(study, 1)[0].trial_number
 
 
 def test_size_limit_is_a_filter_for_amed(tmp_path: Path) -> None:

@@ -574,3 +574,93 @@ def test_sampler_pickles() -> None:
     study_a.optimize(accuracy_latency, n_trials=10)
     study_b.optimize(accuracy_latency, n_trials=10)
     assert [t.params for t in study_a.trials] == [t.params for t in study_b.trials]
+
+
+# -- the best start among candidates -----------------------------------------------------------
+
+UNIFORM_STARTS = [{name: bits for name in LAYERS} for bits in (8, 6, 4, 2)]
+
+
+def test_candidates_are_evaluated_first_then_each_chain_adopts_its_best(
+    check_chain: CheckChain,
+) -> None:
+    weights = [0.0, 3.0]
+    sampler = amed_sampler(
+        initial_params=None, start_candidates=UNIFORM_STARTS, score=quality_scores(weights)
+    )
+    study = amed_study(sampler)
+    study.optimize(accuracy_latency, n_trials=12)
+    trials = study.trials
+    # The first four trials evaluate the candidates in order and belong to no chain.
+    for index, params in enumerate(UNIFORM_STARTS):
+        assert trials[index].params == params
+        assert trials[index].system_attrs["mh:candidate"]["index"] == index
+        assert trials[index].user_attrs["mh_candidate"] == index
+        assert "mh:proposal" not in trials[index].system_attrs
+    for chain, weight in enumerate(weights):
+        history = check_chain(study, chain, BIT_SPACE)
+        assert history[0].kind == "adopted"
+        score = quality_scores([weight])[0]
+        best = max(trials[:4], key=lambda t: (score(t.values), -t.number))
+        assert history[0].trial_number == best.number
+        assert history[0].score == pytest.approx(score(best.values))
+    # lambda = 0 keeps the accurate 8-bit start; lambda = 3 prefers a low-latency one.
+    assert chain_history(study, 0)[0].params == UNIFORM_STARTS[0]
+    assert chain_history(study, 1)[0].params != UNIFORM_STARTS[0]
+
+
+def test_a_failed_candidate_is_evaluated_once_more() -> None:
+    failures = Counter()
+
+    def flaky(trial: optuna.Trial) -> tuple[float, float]:
+        values = accuracy_latency(trial)
+        if trial.params == UNIFORM_STARTS[1] and not failures[1]:
+            failures[1] += 1
+            raise RuntimeError("evaluation crashed")
+        return values
+
+    study = amed_study(amed_sampler(initial_params=None, start_candidates=UNIFORM_STARTS))
+    study.optimize(flaky, n_trials=7, catch=(RuntimeError,))
+    evaluated = [t.system_attrs["mh:candidate"]["index"] for t in study.trials[:5]]
+    assert evaluated == [0, 1, 1, 2, 3]
+    assert [t.state for t in study.trials[1:3]] == [TrialState.FAIL, TrialState.COMPLETE]
+    assert chain_history(study)[0].kind == "adopted"
+
+
+def test_interrupted_candidate_phase_resumes_the_same_chain() -> None:
+    def params_of(study: optuna.Study) -> list[dict[str, Any]]:
+        return [t.params for t in study.trials]
+
+    def sampler() -> MetropolisHastingsSampler:
+        return amed_sampler(initial_params=None, start_candidates=UNIFORM_STARTS, seed=5)
+
+    whole = amed_study(sampler())
+    whole.optimize(accuracy_latency, n_trials=15)
+    storage = InMemoryStorage()
+    first = amed_study(sampler(), storage=storage)
+    first.optimize(accuracy_latency, n_trials=2)
+    resumed = optuna.load_study(study_name=first.study_name, storage=storage, sampler=sampler())
+    resumed.optimize(accuracy_latency, n_trials=13)
+    assert params_of(resumed) == params_of(whole)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start_candidates": UNIFORM_STARTS}, "either initial_params or start_candidates"),
+        ({"initial_params": None, "start_candidates": []}, "non-empty"),
+        ({"initial_params": None, "start_candidates": [EIGHT_BITS, EIGHT_BITS]}, "distinct"),
+        ({"initial_params": None, "start_candidates": [{"x": 8}]}, r"start_candidates\[0\]"),
+        (
+            {
+                "initial_params": None,
+                "start_candidates": UNIFORM_STARTS,
+                "proposal_filter": lambda params: sum(params.values()) < 40,
+            },
+            r"start_candidates\[0\] must be accepted",
+        ),
+    ],
+)
+def test_bad_start_candidates_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        amed_sampler(**kwargs)
