@@ -4,14 +4,14 @@ Run: `python benchmarks/amed_settings.py --study tests/data/synthetic_study.toml
 --seeds 3 [--variant NAME=key:value;key:value ...] [--out benchmarks/results/FILE.md]`
 
 Every variant is the study with its `[sampler]` section replaced (the keys of `SamplerSpec`:
-`latency_weights` as comma-separated numbers, `n_flips`, `boundary` (forced or lazy),
-`temperature`, `min_temperature`, `annealing`, `accuracy_threshold`, `penalty_slope`), run as an
-AMED-only comparison (`amed_opt.compare`) with the same budget and seeds; the baselines (TPE,
-NSGA-II, random) run once. The table gives, per variant, the final hypervolume and best `Q` (mean ±
-sd over seeds), the uniform allocations it dominates in every seed, its acceptance rates and how
-low in latency its chain heads got. Without `--variant`, the built-in grid below runs; it changes
-one thing at a time from the paper's sampler (one chain, `lambda = 1`, one layer per proposal, `T =
-0.01`).
+`latency_weights` as comma-separated numbers, `n_flips`, `boundary` (forced or lazy), `start`
+(highest-uniform or best-uniform), `temperature`, `min_temperature`, `annealing`,
+`accuracy_threshold`, `penalty_slope`), run as an AMED-only comparison (`amed_opt.compare`) with
+the same budget and seeds; the baselines (TPE, NSGA-II, random) run once. The table gives, per
+variant, the final hypervolume and best `Q` (mean ± sd over seeds), the uniform allocations it
+dominates in every seed, its acceptance rates and how low in latency its chain heads got. Without
+`--variant`, the built-in grid below runs; it changes one thing at a time from the paper's sampler
+(one chain, `lambda = 1`, one layer per proposal, `T = 0.01`).
 
 Use a study with the SYNTHETIC accuracy model for the full grid (seconds per variant); a
 measured study costs the evaluator's time per new allocation.
@@ -40,6 +40,7 @@ from amed_opt.compare._analysis import Spread
 from amed_opt.runner import RunOptions
 from amed_opt.runner import git_commit
 from amed_opt.runner import open_storage
+from amed_opt.spec import ChainStart
 from amed_opt.spec import ProposalBoundary
 from amed_opt.spec import SamplerName
 from amed_opt.spec import SamplerSpec
@@ -82,6 +83,8 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
             settings[key] = int(value)
         elif key == "boundary":
             settings[key] = ProposalBoundary(value)
+        elif key == "start":
+            settings[key] = ChainStart(value)
         else:
             settings[key] = float(value)
     return name, settings
