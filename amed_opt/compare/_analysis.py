@@ -141,6 +141,8 @@ class StudySummary:
         best_q_history: Best `Q` (report `lambda`) after each finished trial.
         best_q_by_weight: Best `Q` at each reported `lambda`.
         best: The trial of best `Q` (report `lambda`).
+        best_mixed_q: Best `Q` (report `lambda`) over its non-uniform allocations only, so that
+            a sampler whose best trial is a uniform start is judged on what it found.
         front: Its Pareto front, by latency.
         uniform_dominated: Per uniform bitwidth, whether a non-uniform trial of this study
             dominates that uniform allocation.
@@ -157,6 +159,7 @@ class StudySummary:
     best_q_history: list[float]
     best_q_by_weight: dict[str, float]
     best: Point | None
+    best_mixed_q: float
     front: list[Point]
     uniform_dominated: dict[int, bool]
     trial_seconds: float
@@ -184,6 +187,7 @@ class SamplerSummary:
         seeds: Seeds with at least one finished trial.
         hv: Final hypervolume over seeds.
         best_q: Final best `Q` (report `lambda`) over seeds.
+        best_mixed_q: Final best `Q` over non-uniform allocations, over seeds.
         best_q_by_weight: Final best `Q` per reported `lambda`, over seeds.
         hv_curve: Per finished-trial count: `[mean, min, max]` hypervolume over seeds.
         q_curve: The same for best `Q`.
@@ -196,6 +200,7 @@ class SamplerSummary:
     seeds: list[int]
     hv: Spread
     best_q: Spread
+    best_mixed_q: Spread
     best_q_by_weight: dict[str, Spread]
     hv_curve: list[list[float]]
     q_curve: list[list[float]]
@@ -397,6 +402,7 @@ def _study_summary(
         best_q_history=best_q_history,
         best_q_by_weight=best_by_weight,
         best=best_point,
+        best_mixed_q=max((headline(by_number[p.trial].values) for p in mixed), default=math.nan),
         front=_front(points),
         uniform_dominated=dominated,
         trial_seconds=sum(_seconds(t) for t in counted_trials),
@@ -436,6 +442,7 @@ def _sampler_summary(
         seeds=[s.seed for s in ran],
         hv=Spread.of([s.final_hv for s in ran]),
         best_q=Spread.of([s.final_best_q for s in ran]),
+        best_mixed_q=Spread.of([s.best_mixed_q for s in ran]),
         best_q_by_weight={
             key: Spread.of([s.best_q_by_weight.get(key, math.nan) for s in ran]) for key in weights
         },

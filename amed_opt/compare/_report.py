@@ -208,6 +208,15 @@ def verdict(analysis: Analysis) -> list[str]:
         f"Overall: {met} of 3 parts of the goal met"
         + (" — AMED wins this comparison." if met == 3 else ".")
     )
+    mixed_rival = max(baselines, key=lambda s: s.best_mixed_q.mean)
+    if math.isfinite(amed.best_mixed_q.mean):
+        ahead = amed.best_mixed_q.mean > mixed_rival.best_mixed_q.mean
+        lines.append(
+            "Best Q over mixed allocations only (trials that are uniform allocations, such as "
+            f"AMED's start candidates, left out): {'ahead' if ahead else 'behind'}. "
+            + compare("best mixed Q", amed.best_mixed_q, mixed_rival, mixed_rival.best_mixed_q)
+            + "."
+        )
     return lines
 
 

@@ -214,13 +214,17 @@ def test_memo_measures_accuracy_once_and_prices_latency_on_its_hardware() -> Non
     assert recalled.latency_ms != first.latency_ms
 
 
-def _summary(name: str, hv: float, q: float, dominated: dict[int, int]) -> SamplerSummary:
+def _summary(
+    name: str, hv: float, q: float, dominated: dict[int, int], mixed_q: float | None = None
+) -> SamplerSummary:
+    mixed = q if mixed_q is None else mixed_q
     return SamplerSummary(
         sampler=name,
         description=name,
         seeds=[0, 1, 2],
         hv=Spread(hv, 0.01, hv - 0.01, hv + 0.01),
         best_q=Spread(q, 0.01, q - 0.01, q + 0.01),
+        best_mixed_q=Spread(mixed, 0.01, mixed - 0.01, mixed + 0.01),
         best_q_by_weight={},
         hv_curve=[],
         q_curve=[],
@@ -267,6 +271,14 @@ def test_verdict_rules_can_pass_and_fail() -> None:
     assert [line.startswith("**Not met**") for line in losing[:3]] == [True, True, True]
     assert "Random" in losing[0] and "TPE" in losing[1] and "0 of 3" in losing[3]
     assert verdict(_analysis(_summary("tpe", 0.6, 0.4, {})))[0].startswith("AMED did not run")
+    # A best Q that only a uniform start reached is reported beside the verdict.
+    started = verdict(
+        _analysis(
+            _summary("amed", 0.6, 0.5, all_three, mixed_q=0.3), _summary("tpe", 0.6, 0.4, {})
+        )
+    )
+    assert started[0].startswith("**Met**")
+    assert "mixed allocations only" in started[4] and "behind" in started[4]
 
 
 @pytest.mark.parametrize(
