@@ -5,12 +5,12 @@ Run: `python benchmarks/adaptivity.py --base results/compare/mbv2/comparison.jso
 
 Reads two comparison JSONs of the same study on two hardware presets (`amed_opt.compare`) and
 writes `NAME.md`, `NAME.json` and `NAME.png`. It compares, layer by layer, the weight bits of the
-allocations the searches chose (each seed's best-`Q` trial; AMED first, every sampler pooled as a
-check) and the hardware's price of a bit in that layer on each preset: the cycles a layer saves
-from 8 to 2 bits, as a share of the network's 8-bit cycles, and whether it is memory-bound at 8
-bits. The paper's finding (Kimhi et al., MobileNetV2) is that on low-memory hardware the
-memory-bound layers (depthwise, large feature maps) get fewer bits than on the default preset.
-The report states the numbers, per layer group, and whether the hardware differs at all.
+allocations the searches chose (each seed's best-`Q` non-uniform trial; AMED first, every sampler
+pooled as a check) and the hardware's price of a bit in that layer on each preset: the cycles a
+layer saves from 8 to 2 bits, as a share of the network's 8-bit cycles, and whether it is
+memory-bound at 8 bits. The paper's finding (Kimhi et al., MobileNetV2) is that on low-memory
+hardware the memory-bound layers (depthwise, large feature maps) get fewer bits than on the default
+preset. The report states the numbers, per layer group, and whether the hardware differs at all.
 """
 
 from __future__ import annotations
@@ -41,12 +41,14 @@ def _preset(document: dict[str, Any]) -> str:
 
 
 def _chosen(document: dict[str, Any], samplers: Sequence[str] | None) -> list[list[int]]:
-    """Weight bits per layer of each selected study's best-`Q` trial."""
+    """Weight bits per layer of each selected study's best-`Q` non-uniform trial."""
     allocations = []
     for study in document["analysis"]["studies"]:
         if samplers is not None and study["sampler"] not in samplers:
             continue
-        best = study.get("best")
+        # A uniform start candidate says nothing about the hardware; the best allocation the
+        # search itself found does.
+        best = study.get("best_mixed") or study.get("best")
         if best:
             allocations.append([int(token.split("/")[0]) for token in best["bits"].split()])
     return allocations
@@ -139,8 +141,8 @@ def plot(result: dict[str, Any], base: dict[str, Any], path: Path) -> None:
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(max(9, 0.2 * count + 3), 7), sharex=True)
     bits = result["per_layer_bits"]["amed"]
     a, b = result["base_preset"], result["other_preset"]
-    top.plot(xs, bits["base"], "o-", color="#1f77b4", label=f"{a} (AMED best-Q, mean of seeds)")
-    top.plot(xs, bits["other"], "s--", color="#d62728", label=f"{b} (AMED best-Q, mean of seeds)")
+    top.plot(xs, bits["base"], "o-", color="#1f77b4", label=f"{a} (AMED best-Q mixed, mean of seeds)")
+    top.plot(xs, bits["other"], "s--", color="#d62728", label=f"{b} (AMED best-Q mixed, mean of seeds)")
     top.set_ylabel("weight bits")
     top.set_ylim(1.5, 8.5)
     bottom.plot(xs, [100 * p for p in result["price_base"]], "o-", color="#1f77b4", label=a)
@@ -171,7 +173,7 @@ def render(result: dict[str, Any], base_path: Path, other_path: Path, image: str
     lines = [
         f"# Hardware adaptivity: {a} vs {b}",
         "",
-        f"From `{base_path}` and `{other_path}`. Bits are weight bits of each seed's best-Q "
+        f"From `{base_path}` and `{other_path}`. Bits are weight bits of each seed's best-Q non-uniform "
         "trial (mean ± sd over the allocations; AMED alone, then every sampler pooled).",
         "",
         f"Layers priced differently by the two presets (any bitwidth): "

@@ -141,8 +141,9 @@ class StudySummary:
         best_q_history: Best `Q` (report `lambda`) after each finished trial.
         best_q_by_weight: Best `Q` at each reported `lambda`.
         best: The trial of best `Q` (report `lambda`).
-        best_mixed_q: Best `Q` (report `lambda`) over its non-uniform allocations only, so that
-            a sampler whose best trial is a uniform start is judged on what it found.
+        best_mixed: The trial of best `Q` among its non-uniform allocations, so that a sampler
+            whose best trial is a uniform start is judged on what it found.
+        best_mixed_q: That trial's `Q` (NaN when every trial is uniform).
         front: Its Pareto front, by latency.
         uniform_dominated: Per uniform bitwidth, whether a non-uniform trial of this study
             dominates that uniform allocation.
@@ -159,6 +160,7 @@ class StudySummary:
     best_q_history: list[float]
     best_q_by_weight: dict[str, float]
     best: Point | None
+    best_mixed: Point | None
     best_mixed_q: float
     front: list[Point]
     uniform_dominated: dict[int, bool]
@@ -389,6 +391,11 @@ def _study_summary(
     uniform_allocations = {point.bits for point in uniform.values()}
     mixed = [p for p in points if p.bits not in uniform_allocations]
     dominated = {bits: any(_dominates(p, u) for p in mixed) for bits, u in sorted(uniform.items())}
+    best_mixed: tuple[float, Point] | None = None
+    for p in mixed:  # The earliest trial among equal scores, like `best`.
+        quality = headline(by_number[p.trial].values)
+        if best_mixed is None or quality > best_mixed[0]:
+            best_mixed = (quality, p)
     counted_trials = [by_number[n] for n in counted]
     chains: list[ChainSummary] = []
     if spec.sampler.name is SamplerName.AMED:
@@ -402,7 +409,8 @@ def _study_summary(
         best_q_history=best_q_history,
         best_q_by_weight=best_by_weight,
         best=best_point,
-        best_mixed_q=max((headline(by_number[p.trial].values) for p in mixed), default=math.nan),
+        best_mixed=None if best_mixed is None else best_mixed[1],
+        best_mixed_q=math.nan if best_mixed is None else best_mixed[0],
         front=_front(points),
         uniform_dominated=dominated,
         trial_seconds=sum(_seconds(t) for t in counted_trials),
