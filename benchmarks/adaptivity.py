@@ -141,8 +141,9 @@ def plot(result: dict[str, Any], base: dict[str, Any], path: Path) -> None:
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(max(9, 0.2 * count + 3), 7), sharex=True)
     bits = result["per_layer_bits"]["amed"]
     a, b = result["base_preset"], result["other_preset"]
-    top.plot(xs, bits["base"], "o-", color="#1f77b4", label=f"{a} (AMED best-Q mixed, mean of seeds)")
-    top.plot(xs, bits["other"], "s--", color="#d62728", label=f"{b} (AMED best-Q mixed, mean of seeds)")
+    label = "AMED best-Q mixed, mean of seeds"
+    top.plot(xs, bits["base"], "o-", color="#1f77b4", label=f"{a} ({label})")
+    top.plot(xs, bits["other"], "s--", color="#d62728", label=f"{b} ({label})")
     top.set_ylabel("weight bits")
     top.set_ylim(1.5, 8.5)
     bottom.plot(xs, [100 * p for p in result["price_base"]], "o-", color="#1f77b4", label=a)
@@ -173,8 +174,9 @@ def render(result: dict[str, Any], base_path: Path, other_path: Path, image: str
     lines = [
         f"# Hardware adaptivity: {a} vs {b}",
         "",
-        f"From `{base_path}` and `{other_path}`. Bits are weight bits of each seed's best-Q non-uniform "
-        "trial (mean ± sd over the allocations; AMED alone, then every sampler pooled).",
+        f"From `{base_path}` and `{other_path}`. Bits are weight bits of each seed's best-Q "
+        "non-uniform trial (mean ± sd over the allocations; AMED alone, then every sampler "
+        "pooled).",
         "",
         f"Layers priced differently by the two presets (any bitwidth): "
         f"{len(result['layers_priced_differently'])} of {len(result['layers'])}"
