@@ -3,7 +3,9 @@
 #   bash benchmarks/compare_all.sh baselines   # TPE, NSGA-II, random: independent of [sampler]
 #   bash benchmarks/compare_all.sh amed        # the AMED studies, uniform allocations, reports
 #   bash benchmarks/compare_all.sh publish     # copy reports and figures to benchmarks/results/
-# Every step resumes: run the same command again after an interruption. Budgets are those that
+# Every step resumes: run the same command again after an interruption. After changing a study's
+# [sampler] section, delete its AMED studies first (`python benchmarks/reset_amed.py --study S
+# [--hardware P] --seeds K`): a study never resumes under different settings. Budgets are those that
 # fit the 2-core development machine (about 2 s per ResNet-18 trial, 3 s per MobileNetV2 trial);
 # measurements are memoised across presets in results/compare/<study>.db.
 set -euo pipefail

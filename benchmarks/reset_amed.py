@@ -1,0 +1,62 @@
+"""Delete the AMED studies of a comparison, so that changed `[sampler]` settings can run.
+
+Run: `python benchmarks/reset_amed.py --study mbv2 [--hardware scale-sim-lowmem] --seeds 2`
+
+`amed_opt.compare` refuses to resume a study whose stored settings differ from the study file's
+(a resumed chain must be the same chain). After retuning AMED, this removes only the studies
+`<label>-amed-seed<k>` of the comparison from its storage; the baselines, the uniform
+allocations and every other study stay, so the rerun's memo still reuses every accuracy measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import optuna
+import sqlalchemy
+
+from amed_opt.cli import one_line
+from amed_opt.compare import plan_comparison
+from amed_opt.runner import study_name
+from amed_opt.spec import SamplerName
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", required=True)
+    parser.add_argument("--hardware")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--storage")
+    args = parser.parse_args(argv)
+    plan = plan_comparison(
+        args.study,
+        samplers=(SamplerName.AMED,),
+        seeds=args.seeds,
+        hardware=args.hardware,
+        storage=args.storage,
+    )
+    url = sqlalchemy.engine.make_url(plan.storage_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        print(f"nothing to delete: {plan.storage_url} does not exist")
+        return 0
+    try:
+        summaries = optuna.get_all_study_summaries(plan.storage_url, include_best_trial=False)
+        existing = {summary.study_name for summary in summaries}
+        for seed in plan.seeds:
+            name = study_name(plan.study_spec(SamplerName.AMED, seed))
+            if name in existing:
+                optuna.delete_study(study_name=name, storage=plan.storage_url)
+                print(f"deleted {name} from {plan.storage_url}")
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        print(
+            f"error: cannot use storage {plan.storage_url!r}: {one_line(error)}", file=sys.stderr
+        )
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
