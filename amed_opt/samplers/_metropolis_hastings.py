@@ -474,6 +474,10 @@ class MetropolisHastingsSampler(BaseSampler):
         head = Head(
             number=initial.number, params=initial.params, values=initial.values, score=score
         )
+        return self._adopt(study, chain, state, head)
+
+    def _adopt(self, study: Study, chain: int, state: ChainState, head: Head) -> ChainState:
+        """Make the finished trial `head` the start of `chain` (one step, an adopted origin)."""
         adopted = ChainState(
             step=state.step + 1,
             head=head,
@@ -535,15 +539,7 @@ class MetropolisHastingsSampler(BaseSampler):
             values=tuple(float(v) for v in best_trial.values),
             score=best[0],
         )
-        adopted = ChainState(
-            step=state.step + 1,
-            head=head,
-            last_trial=state.last_trial,
-            origin=head,
-            origin_step=state.step,
-        )
-        self._chains.write_chain(study, chain, adopted)
-        return adopted
+        return self._adopt(study, chain, state, head)
 
     def _propose(self, study: Study, trial: FrozenTrial, memory: StudyMemory) -> Mapping[str, Any]:
         for chain in self._chain_ids:

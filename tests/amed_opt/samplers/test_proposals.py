@@ -99,8 +99,16 @@ def test_non_neighbours_have_zero_probability() -> None:
 
 
 @pytest.mark.parametrize("proposal_filter", [None, _sum_limit])
-def test_draws_follow_the_stated_probabilities(proposal_filter: object) -> None:
-    kernel = NeighbourProposal(SPACE, n_flips=1, proposal_filter=proposal_filter)  # type: ignore[arg-type]
+@pytest.mark.parametrize(("boundary", "n_flips"), [(Boundary.FORCED, 1), (Boundary.LAZY, 2)])
+def test_draws_follow_the_stated_probabilities(
+    proposal_filter: object, boundary: Boundary, n_flips: int
+) -> None:
+    kernel = NeighbourProposal(
+        SPACE,
+        n_flips=n_flips,
+        boundary=boundary,
+        proposal_filter=proposal_filter,  # type: ignore[arg-type]
+    )
     rng = np.random.default_rng(2)
     state = SPACE.encode({"a": 8, "b": 1, "fixed": 8, "c": 1, "d": 11})
     n_draws = 20_000
@@ -113,12 +121,13 @@ def test_draws_follow_the_stated_probabilities(proposal_filter: object) -> None:
             kernel.log_probability(proposal.state, state)
             - kernel.log_probability(state, proposal.state)
         )
-    expected = {
-        target: math.exp(kernel.log_probability(state, target))
+    targets = {
+        target
         for target, _ in iter_neighbours(
-            state, sizes=SPACE.sizes, movable=SPACE.movable, n_flips=1
+            state, sizes=SPACE.sizes, movable=SPACE.movable, n_flips=n_flips, boundary=boundary
         )
     }
+    expected = {target: math.exp(kernel.log_probability(state, target)) for target in targets}
     assert sum(expected.values()) == pytest.approx(1.0)
     assert set(counts) == {target for target, p in expected.items() if p > 0}
     for target, probability in expected.items():
@@ -246,36 +255,3 @@ def test_lazy_hastings_ratio_is_the_ratio_of_proposal_probabilities() -> None:
             assert hastings_log_ratio(state, target, boundary=LAZY, **kwargs) == pytest.approx(
                 expected
             )
-
-
-@pytest.mark.parametrize("proposal_filter", [None, _sum_limit])
-def test_lazy_draws_follow_the_stated_probabilities(proposal_filter: object) -> None:
-    kernel = NeighbourProposal(
-        SPACE,
-        n_flips=2,
-        boundary=LAZY,
-        proposal_filter=proposal_filter,  # type: ignore[arg-type]
-    )
-    rng = np.random.default_rng(8)
-    state = SPACE.encode({"a": 8, "b": 1, "fixed": 8, "c": 1, "d": 11})
-    n_draws = 20_000
-    counts: Counter[tuple[int, ...]] = Counter()
-    for _ in range(n_draws):
-        proposal = kernel.draw(state, rng)
-        counts[proposal.state] += 1
-        assert proposal.log_q_ratio == pytest.approx(
-            kernel.log_probability(proposal.state, state)
-            - kernel.log_probability(state, proposal.state)
-        )
-    targets = {
-        target
-        for target, _ in iter_neighbours(
-            state, sizes=SPACE.sizes, movable=SPACE.movable, n_flips=2, boundary=LAZY
-        )
-    }
-    expected = {target: math.exp(kernel.log_probability(state, target)) for target in targets}
-    assert sum(expected.values()) == pytest.approx(1.0)
-    assert set(counts) == {target for target, p in expected.items() if p > 0}
-    for target, probability in expected.items():
-        tolerance = 5 * math.sqrt(probability * (1 - probability) / n_draws) + 1e-9
-        assert abs(counts[target] / n_draws - probability) <= tolerance
