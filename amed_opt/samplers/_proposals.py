@@ -207,8 +207,9 @@ def hastings_log_ratio(
     Without a filter; for LAZY, with the redraw of null draws (`movable` and `n_flips` needed).
     """
     if boundary is Boundary.LAZY:
-        kwargs = {"sizes": sizes, "movable": movable, "n_flips": n_flips}
-        return _log_lazy_normaliser(source, **kwargs) - _log_lazy_normaliser(target, **kwargs)
+        before = _log_lazy_normaliser(source, sizes=sizes, movable=movable, n_flips=n_flips)
+        after = _log_lazy_normaliser(target, sizes=sizes, movable=movable, n_flips=n_flips)
+        return before - after
     return sum(
         _log_step_probability(target[p], sizes[p]) - _log_step_probability(source[p], sizes[p])
         for p, (a, b) in enumerate(zip(source, target, strict=True))
