@@ -395,6 +395,7 @@ class MetropolisHastingsSampler(BaseSampler):
             memory = self._chains.memory(study)
             record = memory.proposals.pop(trial._trial_id, None)
             memory.in_flight.pop(trial._trial_id, None)
+            memory.candidates.pop(trial._trial_id, None)
             if record is None:
                 data = trial.system_attrs.get(PROPOSAL_KEY)
                 if data is None or DECISION_KEY in trial.system_attrs:

@@ -193,23 +193,12 @@ def log_proposal_probability(
     return log_choose + math.log(ways) + n_flips * _LOG_HALF
 
 
-def hastings_log_ratio(
-    source: State,
-    target: State,
-    *,
-    sizes: Sequence[int],
-    movable: Sequence[int] = (),
-    n_flips: int = 1,
-    boundary: Boundary = Boundary.FORCED,
-) -> float:
-    """`log q(source | target) - log q(target | source)` for a neighbour `target` of `source`.
+def hastings_log_ratio(source: State, target: State, *, sizes: Sequence[int]) -> float:
+    """FORCED: `log q(source | target) - log q(target | source)` for a neighbour `target`.
 
-    Without a filter; for LAZY, with the redraw of null draws (`movable` and `n_flips` needed).
+    Without a filter. (The LAZY proposal is symmetric; its only factor is the redraw
+    normaliser, `NeighbourProposal.log_normaliser`.)
     """
-    if boundary is Boundary.LAZY:
-        before = _log_lazy_normaliser(source, sizes=sizes, movable=movable, n_flips=n_flips)
-        after = _log_lazy_normaliser(target, sizes=sizes, movable=movable, n_flips=n_flips)
-        return before - after
     return sum(
         _log_step_probability(target[p], sizes[p]) - _log_step_probability(source[p], sizes[p])
         for p, (a, b) in enumerate(zip(source, target, strict=True))

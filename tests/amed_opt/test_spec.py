@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from amed_opt.samplers import Boundary
 from amed_opt.spec import EvaluatorMode
 from amed_opt.spec import ProposalBoundary
 from amed_opt.spec import SamplerName
@@ -37,6 +38,12 @@ def test_defaults_fill_missing_sections_and_enums_are_parsed() -> None:
     assert spec.sampler.name is SamplerName.TPE
     assert spec.search.bits == (2, 3, 4, 5, 6, 7, 8)
     assert spec.to_dict()["evaluator"]["mode"] == "shared"
+
+
+def test_spec_enums_mirror_the_sampler_ones() -> None:
+    # The spec needs no optuna, so it names the sampler's choices itself; the runner maps them by
+    # value, which must therefore match.
+    assert [b.value for b in ProposalBoundary] == [b.value for b in Boundary]
 
 
 def test_boundary_is_read_as_its_enum() -> None:
