@@ -6,7 +6,8 @@ elements' throughput). Strings from TOML files or overrides are parsed into the 
 everything downstream dispatches on the enums.
 
 Presets are TOML files in `hardware/presets/` (package data). Adding a hardware target is one
-more file there (or anywhere, loaded by path); every key is a field of `SystolicArrayConfig`.
+more file there (or anywhere, loaded by path); every key is a field of `SystolicArrayConfig`, and
+an optional `[energy]` table holds the energy per action (`hardware.energy_table`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import dataclasses
 import enum
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from typing import TypeVar
+
+from hardware.energy_table import DEFAULT_ENERGY_TABLE
+from hardware.energy_table import EnergyTable
 
 
 _E = TypeVar("_E", bound=enum.Enum)
@@ -96,10 +101,13 @@ class SystolicArrayConfig:
             layer's activation width is not known when one layer is priced, so it is a property
             of the hardware (8 by default, SCALE-Sim's 1-byte word).
         description: One line saying what the preset models and where its numbers come from.
+        energy: Energy per action (a preset's `[energy]` table; a mapping of its keys is
+            accepted too). Without one, `DEFAULT_ENERGY_TABLE`, whose `source` says so.
 
     Raises:
-        ValueError: If a size is not positive, an enum field has an unknown value, or
-            `ofmap_bits` is outside 2..8; the message names the field and the value.
+        ValueError: If a size is not positive, an enum field has an unknown value,
+            `ofmap_bits` is outside 2..8, or the energy table is invalid; the message names the
+            field (`energy.<key>` inside the table) and the value.
     """
 
     name: str
@@ -115,6 +123,7 @@ class SystolicArrayConfig:
     serial_operand: SerialOperand = SerialOperand.ACTIVATION
     ofmap_bits: int = WORD_BITS
     description: str = ""
+    energy: EnergyTable = DEFAULT_ENERGY_TABLE
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -144,6 +153,11 @@ class SystolicArrayConfig:
             )
         if not isinstance(self.description, str):
             raise ValueError(f"description must be a string, got {self.description!r}")
+        # A TOML `[energy]` table arrives as a mapping; it is parsed here, like the enums.
+        if isinstance(self.energy, Mapping):
+            object.__setattr__(self, "energy", EnergyTable.from_mapping(self.energy))
+        elif not isinstance(self.energy, EnergyTable):
+            raise ValueError(f"energy must be an [energy] table, got {self.energy!r}")
 
     @property
     def processing_elements(self) -> int:
@@ -183,7 +197,7 @@ class SystolicArrayConfig:
         )
         if self.description:
             text += f" {self.description}"
-        return text
+        return f"{text} {self.energy.summary()}."
 
 
 def available_presets() -> tuple[str, ...]:

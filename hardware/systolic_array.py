@@ -7,7 +7,8 @@ Pricing a layer at `(w_bits, a_bits)`:
    (`hardware.compute`), exactly SCALE-Sim's at 8 bits;
 3. the memory model prices the DRAM traffic and the stalls it causes (`hardware.memory`);
 4. a grouped (depthwise) layer runs its groups one after another, as SCALE-Sim runs a depthwise
-   layer channel by channel, so every count is the per-group count times `groups`.
+   layer channel by channel, so every count is the per-group count times `groups`;
+5. the energy model prices those counts with the preset's energy table (`hardware.energy`).
 
 Results are pure functions of `(layer, w_bits, a_bits)` and the configuration, so they are
 memoised per instance: a study prices a few dozen layers at a few bit pairs thousands of times.
@@ -20,8 +21,11 @@ from fractions import Fraction
 
 from hardware.compute import DATAFLOW_MODELS
 from hardware.compute import ComputeProfile
+from hardware.compute import SramAccesses
 from hardware.compute import compute_profile
 from hardware.config import SystolicArrayConfig
+from hardware.energy import layer_energy
+from hardware.energy import mac_energy_pj
 from hardware.layer import LayerShape
 from hardware.memory import MemoryProfile
 from hardware.memory import memory_profile
@@ -29,6 +33,7 @@ from hardware.memory import operand_sizes
 from hardware.precision import check_bits
 from hardware.precision import macs_per_pe_cycle
 from hardware.protocol import Bound
+from hardware.protocol import LayerEnergy
 from hardware.protocol import LayerLatency
 
 
@@ -45,6 +50,7 @@ class LayerReport:
         macs_per_pe_cycle: PE throughput at these bitwidths (1 at 8 bits).
         compute: Compute profile of one group.
         memory: Memory profile of one group.
+        energy: Energy of the whole layer (all groups), in pJ.
     """
 
     layer: LayerShape
@@ -53,6 +59,7 @@ class LayerReport:
     macs_per_pe_cycle: Fraction
     compute: ComputeProfile
     memory: MemoryProfile
+    energy: LayerEnergy
 
     @property
     def groups(self) -> int:
@@ -84,6 +91,16 @@ class LayerReport:
     def dram_bytes(self) -> int:
         """Bytes over the DRAM link, reads and writes, all groups."""
         return self.groups * self.memory.dram_bytes
+
+    @property
+    def sram_accesses(self) -> SramAccesses:
+        """SRAM accesses of all groups, in elements (SCALE-Sim's words at 8 bits)."""
+        sram = self.compute.sram
+        return SramAccesses(
+            ifmap_reads=self.groups * sram.ifmap_reads,
+            filter_reads=self.groups * sram.filter_reads,
+            ofmap_writes=self.groups * sram.ofmap_writes,
+        )
 
     @property
     def mapping_efficiency(self) -> float:
@@ -119,7 +136,8 @@ class LayerReport:
 
 
 class SystolicArray:
-    """A systolic-array accelerator that prices layers (implements `HardwareModel`).
+    """A systolic-array accelerator that prices layers (implements `HardwareModel` and
+    `EnergyModel`).
 
     Args:
         config: The accelerator (see `load_preset`).
@@ -130,6 +148,8 @@ class SystolicArray:
         >>> fc = LayerShape.linear("fc", in_features=512, out_features=10)
         >>> array.layer_latency(fc, w_bits=8, a_bits=8).compute_cycles
         573
+        >>> round(array.layer_energy(fc, w_bits=8, a_bits=8).total_pj)
+        946571
     """
 
     def __init__(self, config: SystolicArrayConfig) -> None:
@@ -140,6 +160,7 @@ class SystolicArray:
         self._sram_half_bits = config.sram_half_bits()
         self._reports: dict[tuple[LayerShape, int, int], LayerReport] = {}
         self._latencies: dict[tuple[LayerShape, int, int], LayerLatency] = {}
+        self._energies: dict[tuple[LayerShape, int, int], LayerEnergy] = {}
 
     def __repr__(self) -> str:
         return f"SystolicArray({self.config!r})"
@@ -154,6 +175,18 @@ class SystolicArray:
         cached = self._latencies.get(key)
         if cached is None:
             cached = self._latencies[key] = self.layer_report(layer, w_bits, a_bits).latency()
+        return cached
+
+    def layer_energy(self, layer: LayerShape, w_bits: int, a_bits: int) -> LayerEnergy:
+        """Energy of one inference of `layer` at `w_bits` / `a_bits` bits, in pJ, by part.
+
+        Raises:
+            ValueError: If a bitwidth is not an integer in 2..8.
+        """
+        key = (layer, w_bits, a_bits)
+        cached = self._energies.get(key)
+        if cached is None:
+            cached = self._energies[key] = self.layer_report(layer, w_bits, a_bits).energy
         return cached
 
     def layer_report(self, layer: LayerShape, w_bits: int, a_bits: int) -> LayerReport:
@@ -190,6 +223,16 @@ class SystolicArray:
             sram_half_bits=self._sram_half_bits,
             dram_bytes_per_cycle=config.dram_bytes_per_cycle,
         )
+        energy = layer_energy(
+            layer,
+            w_bits=w_bits,
+            a_bits=a_bits,
+            ofmap_bits=config.ofmap_bits,
+            compute=compute,
+            memory=memory,
+            mac_pj=mac_energy_pj(config.energy, config.precision_model, speedup),
+            table=config.energy,
+        )
         return LayerReport(
             layer=layer,
             w_bits=w_bits,
@@ -197,4 +240,5 @@ class SystolicArray:
             macs_per_pe_cycle=speedup,
             compute=compute,
             memory=memory,
+            energy=energy,
         )

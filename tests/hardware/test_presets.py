@@ -13,6 +13,7 @@ from hardware.config import SerialOperand
 from hardware.config import SystolicArrayConfig
 from hardware.config import available_presets
 from hardware.config import load_preset
+from hardware.energy_table import EnergyTable
 
 
 def test_the_three_presets_ship() -> None:
@@ -54,8 +55,16 @@ def test_lowmem_preset_is_scale_sim_with_smaller_srams() -> None:
     for field in dataclasses.fields(SystolicArrayConfig):
         if field.name in smaller:
             assert getattr(low, field.name) < getattr(base, field.name)
-        elif field.name not in ("name", "description"):
+        elif field.name not in ("name", "description", "energy"):
             assert getattr(low, field.name) == getattr(base, field.name), field.name
+    # Smaller SRAMs cost less per access; every other figure is the same.
+    sram_keys = {f"{sram}_sram_pj_per_byte" for sram in ("ifmap", "filter", "ofmap")}
+    for field in dataclasses.fields(EnergyTable):
+        base_value, low_value = getattr(base.energy, field.name), getattr(low.energy, field.name)
+        if field.name in sram_keys:
+            assert low_value < base_value, field.name
+        elif field.name != "reference":
+            assert low_value == base_value, field.name
 
 
 def test_overrides_replace_file_values_and_parse_enums() -> None:
