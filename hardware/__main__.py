@@ -3,8 +3,10 @@
     python -m hardware --config F.cfg --topology F.csv [--out report.csv] [--w-bits B --a-bits B]
 
 Reads SCALE-Sim's files unchanged (`hardware.scalesim_compat`) and writes SCALE-Sim's
-COMPUTE_REPORT columns plus `Compute Cycles`, to `--out` or to standard output. On bad input it
-prints one line to standard error and exits with status 2.
+COMPUTE_REPORT columns plus `Compute Cycles` and the energy columns (pJ), to `--out` or to
+standard output. SCALE-Sim files have no energy figures, so energy uses the default table; the
+summary line (with `--out`) or a note on standard error (without) says so. On bad input it prints
+one line to standard error and exits with status 2.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from hardware.config import PrecisionModel
+from hardware.protocol import PJ_PER_UJ
 from hardware.scalesim_compat import compute_report
 from hardware.scalesim_compat import read_scalesim_config
 from hardware.scalesim_compat import read_topology
@@ -73,8 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return _USAGE_ERROR
+    table = config.array.energy
+    energy_uj = sum(row.total_pj for row in rows) / PJ_PER_UJ
+    energy_note = f"{energy_uj:.3f} µJ with {table.source.value} energy table ({table.reference})"
     if args.out is None:
         write_compute_report(rows, sys.stdout)
+        # A note, not CSV: standard output stays SCALE-Sim's report format.
+        print(f"{parser.prog}: note: {energy_note}", file=sys.stderr)
         return 0
     try:
         with open(args.out, "w", encoding="utf-8") as stream:
@@ -85,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = sum(row.total_cycles for row in rows)
     print(
         f"{len(rows)} layers, {total} cycles ({total / config.array.clock_hz * 1e3:.3f} ms at "
-        f"{args.clock_mhz:g} MHz, {config.interface.value} mode) -> {args.out}"
+        f"{args.clock_mhz:g} MHz, {config.interface.value} mode), {energy_note} -> {args.out}"
     )
     return 0
 

@@ -22,7 +22,9 @@ What is taken from the files, and how:
   Topology (GEMM, header `Layer, M, N, K`): an `M x K` input times a `K x N` matrix.
 
 SCALE-Sim counts words of 1 byte and has no bitwidths; `w_bits` and `a_bits` other than 8 apply
-our precision and memory models.
+our precision and memory models. SCALE-Sim files carry no energy figures, so a configuration read
+from one prices energy with `DEFAULT_ENERGY_TABLE` (its `energy.source` is `default`); the report
+appends our energy columns, in pJ per row, after SCALE-Sim's.
 """
 
 from __future__ import annotations
@@ -55,7 +57,17 @@ COMPUTE_REPORT_COLUMNS = (
     "Mapping Efficiency %",
     "Compute Util %",
     "Compute Cycles",
+    "MAC Energy (pJ)",
+    "IFMAP SRAM Energy (pJ)",
+    "Filter SRAM Energy (pJ)",
+    "OFMAP SRAM Energy (pJ)",
+    "DRAM Energy (pJ)",
+    "Leakage Energy (pJ)",
+    "Total Energy (pJ)",
 )
+
+#: Decimals of the energy columns (pJ): a thousandth of a pJ is far below any table's accuracy.
+ENERGY_DECIMALS = 3
 
 #: Clock assumed for SCALE-Sim files, which have none (the AMED code's 200 MHz).
 DEFAULT_CLOCK_HZ = 200e6
@@ -85,7 +97,11 @@ class ScaleSimConfig:
 
 @dataclass(frozen=True, slots=True)
 class ComputeReportRow:
-    """One row of the compute report, in SCALE-Sim's units (cycles, percent)."""
+    """One row of the compute report, in SCALE-Sim's units (cycles, percent), then energy in pJ.
+
+    The energy of a row is that of one group of its layer (a `DP` layer's row is one channel),
+    each part rounded to `ENERGY_DECIMALS`; `total_pj` is the unrounded parts' sum, rounded.
+    """
 
     layer_id: int
     total_cycles_incl_prefetch: int
@@ -95,6 +111,13 @@ class ComputeReportRow:
     mapping_efficiency_pct: float
     compute_util_pct: float
     compute_cycles: int
+    mac_pj: float
+    ifmap_sram_pj: float
+    filter_sram_pj: float
+    ofmap_sram_pj: float
+    dram_pj: float
+    leakage_pj: float
+    total_pj: float
 
     def values(self) -> tuple[int | float, ...]:
         """The row's values in `COMPUTE_REPORT_COLUMNS` order."""
@@ -107,6 +130,13 @@ class ComputeReportRow:
             self.mapping_efficiency_pct,
             self.compute_util_pct,
             self.compute_cycles,
+            self.mac_pj,
+            self.ifmap_sram_pj,
+            self.filter_sram_pj,
+            self.ofmap_sram_pj,
+            self.dram_pj,
+            self.leakage_pj,
+            self.total_pj,
         )
 
 
@@ -398,6 +428,7 @@ def compute_report(
         compute, memory = report.compute, report.memory
         total = compute.compute_cycles + memory.stall_cycles
         incl_prefetch = total + memory.prefetch_cycles + memory.drain_cycles
+        energy, groups = report.energy, layer.groups
         for _ in range(layer.groups):
             rows.append(
                 ComputeReportRow(
@@ -409,9 +440,20 @@ def compute_report(
                     mapping_efficiency_pct=100 * compute.mapping_efficiency,
                     compute_util_pct=100 * compute.compute_utilization,
                     compute_cycles=compute.compute_cycles,
+                    mac_pj=_per_group(energy.mac_pj, groups),
+                    ifmap_sram_pj=_per_group(energy.ifmap_sram_pj, groups),
+                    filter_sram_pj=_per_group(energy.filter_sram_pj, groups),
+                    ofmap_sram_pj=_per_group(energy.ofmap_sram_pj, groups),
+                    dram_pj=_per_group(energy.dram_pj, groups),
+                    leakage_pj=_per_group(energy.leakage_pj, groups),
+                    total_pj=_per_group(energy.total_pj, groups),
                 )
             )
     return rows
+
+
+def _per_group(layer_pj: float, groups: int) -> float:
+    return round(layer_pj / groups, ENERGY_DECIMALS)
 
 
 def write_compute_report(rows: Iterable[ComputeReportRow], stream: TextIO) -> None:

@@ -60,10 +60,51 @@ def test_writes_the_report_and_a_summary_line(
     out = tmp_path / "report.csv"
     assert main(["--config", str(config), "--topology", str(topology), "--out", str(out)]) == 0
     table = _report(out)
-    assert table[0][0] == "LayerID" and table[0][-1] == "Compute Cycles"
+    assert table[0][0] == "LayerID" and table[0][7] == "Compute Cycles"
     assert len(table) == 1 + 1 + 4  # header, one conv, four depthwise channels
     summary = capsys.readouterr().out
     assert "5 layers" in summary and "ms" in summary and str(out) in summary
+    # SCALE-Sim files have no energy figures: the summary says the default table priced them.
+    assert "µJ with default energy table (Horowitz" in summary
+
+
+ENERGY_COLUMNS = [
+    "MAC Energy (pJ)",
+    "IFMAP SRAM Energy (pJ)",
+    "Filter SRAM Energy (pJ)",
+    "OFMAP SRAM Energy (pJ)",
+    "DRAM Energy (pJ)",
+    "Leakage Energy (pJ)",
+    "Total Energy (pJ)",
+]
+
+
+def test_prints_energy_columns_after_scalesims(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, topology = _files(tmp_path, mode="USER")
+    assert main(["--config", str(config), "--topology", str(topology)]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    header = [field.strip() for field in lines[0].rstrip(",").split(",")]
+    assert header[8:] == ENERGY_COLUMNS
+    for line in lines[1:]:
+        values = [float(field) for field in line.rstrip(",").split(",")[8:]]
+        *parts, total = values
+        assert total > 0 and sum(parts) == pytest.approx(total, abs=1e-2)
+    # The CSV stays clean; the note on the energy table goes to standard error.
+    assert "note:" in captured.err and "default energy table" in captured.err
+
+
+def test_fewer_bits_use_less_energy(tmp_path: Path) -> None:
+    config, topology = _files(tmp_path, mode="USER")
+    energy = {}
+    for bits in ("8", "4"):
+        out = tmp_path / f"r{bits}.csv"
+        args = ["--config", str(config), "--topology", str(topology), "--out", str(out)]
+        assert main([*args, "--w-bits", bits, "--a-bits", bits]) == 0
+        energy[bits] = sum(float(row[-1]) for row in _report(out)[1:])
+    assert energy["4"] < energy["8"]
 
 
 def test_prints_the_report_without_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -168,7 +209,7 @@ def test_scalesim_files_reproduce_scalesims_compute_report(
     rows = _report(out)[1:]
     assert len(rows) == len(records)
     for row, record in zip(rows, records, strict=True):
-        _, incl, total, stall, overall, mapping, compute_util, compute = row
+        _, incl, total, stall, overall, mapping, compute_util, compute = row[:8]
         assert int(total) == record["total_cycles"] == int(compute)
         assert int(stall) == record["stall_cycles"] == 0
         assert float(overall) == pytest.approx(record["overall_util"], abs=1e-9)

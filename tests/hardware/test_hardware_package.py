@@ -11,21 +11,28 @@ import hardware
 
 
 PUBLIC = {
+    "DEFAULT_ENERGY_TABLE",
     "Bound",
     "Dataflow",
+    "EnergyModel",
+    "EnergyTable",
     "GemmShape",
     "HardwareModel",
+    "LayerEnergy",
     "LayerKind",
     "LayerLatency",
     "LayerReport",
     "LayerShape",
+    "NetworkEnergy",
     "NetworkLatency",
     "PrecisionModel",
     "SerialOperand",
     "SystolicArray",
     "SystolicArrayConfig",
+    "TableSource",
     "available_presets",
     "load_preset",
+    "network_energy",
     "network_latency",
 }
 
@@ -38,6 +45,9 @@ MODULES = [
     "hardware.compute.weight_stationary",
     "hardware.compute.input_stationary",
     "hardware.memory",
+    "hardware.energy_table",
+    "hardware.energy",
+    "hardware.protocol",
     "hardware.systolic_array",
     "hardware.scalesim_compat",
     "hardware.__main__",
@@ -55,6 +65,8 @@ def test_end_to_end_through_the_public_names() -> None:
     layers = [hardware.LayerShape.linear("fc", in_features=64, out_features=10)]
     result = hardware.network_latency(array, layers, [(4, 4)])
     assert result.total_cycles > 0 and result.latency_ms > 0
+    energy = hardware.network_energy(array, layers, [(4, 4)])
+    assert energy.total_uj > 0
 
 
 @pytest.mark.parametrize("module", MODULES)

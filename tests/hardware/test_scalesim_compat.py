@@ -10,6 +10,7 @@ import pytest
 
 from hardware.config import Dataflow
 from hardware.config import PrecisionModel
+from hardware.energy_table import DEFAULT_ENERGY_TABLE
 from hardware.layer import GemmShape
 from hardware.scalesim_compat import COMPUTE_REPORT_COLUMNS
 from hardware.scalesim_compat import InterfaceBandwidth
@@ -229,14 +230,38 @@ def test_report_format_is_scalesims(tmp_path: Path) -> None:
     stream = io.StringIO()
     write_compute_report(compute_report(SystolicArray(config.array), layers), stream)
     lines = stream.getvalue().splitlines()
+    # SCALE-Sim's columns and ours, unchanged, then the energy columns appended.
     assert lines[0] == (
         "LayerID, Total Cycles (incl. prefetch), Total Cycles, Stall Cycles, Overall Util %, "
-        "Mapping Efficiency %, Compute Util %, Compute Cycles,"
+        "Mapping Efficiency %, Compute Util %, Compute Cycles, MAC Energy (pJ), "
+        "IFMAP SRAM Energy (pJ), Filter SRAM Energy (pJ), OFMAP SRAM Energy (pJ), "
+        "DRAM Energy (pJ), Leakage Energy (pJ), Total Energy (pJ),"
     )
     assert len(lines) == 3
     fields = lines[1].split(", ")
     assert fields[-1].endswith(",") and len(fields) == len(COMPUTE_REPORT_COLUMNS)
-    layer_id, incl, total, stall, *_, compute = (field.rstrip(",") for field in fields)
+    layer_id, incl, total, stall, _, _, _, compute, *energy = (
+        field.rstrip(",") for field in fields
+    )
     assert layer_id == "0"
     assert int(total) == int(compute) + int(stall)
     assert int(incl) >= int(total)
+    *parts, energy_total = (float(value) for value in energy)
+    assert sum(parts) == pytest.approx(energy_total, abs=1e-2) and energy_total > 0
+
+
+def test_scalesim_files_get_the_default_energy_table(tmp_path: Path) -> None:
+    config = read_scalesim_config(_write(tmp_path, "a.cfg", V3_CONFIG))
+    assert config.array.energy == DEFAULT_ENERGY_TABLE
+    assert config.array.energy.source == "default"
+    assert "the default table: the hardware gives none" in config.array.summary()
+
+
+def test_depthwise_rows_split_the_layer_energy_per_channel(tmp_path: Path) -> None:
+    config = read_scalesim_config(_write(tmp_path, "a.cfg", V1_CONFIG))
+    layers = read_topology(_write(tmp_path, "net.csv", CONV_TOPOLOGY))
+    array = SystolicArray(config.array)
+    rows = compute_report(array, layers)
+    whole = array.layer_energy(layers[3], 8, 8)
+    assert sum(row.total_pj for row in rows[3:11]) == pytest.approx(whole.total_pj, abs=1e-2)
+    assert sum(row.dram_pj for row in rows[3:11]) == pytest.approx(whole.dram_pj, abs=1e-2)
