@@ -183,8 +183,15 @@ class LayerEnergy:
 
     @property
     def total_pj(self) -> float:
-        """All parts together, pJ."""
-        return self.mac_pj + self.sram_pj + self.dram_pj + self.leakage_pj
+        """All parts together, pJ (summed in `ENERGY_PARTS` order, so `sum` of them is equal)."""
+        return (
+            self.mac_pj
+            + self.ifmap_sram_pj
+            + self.filter_sram_pj
+            + self.ofmap_sram_pj
+            + self.dram_pj
+            + self.leakage_pj
+        )
 
 
 #: The parts of a `LayerEnergy`, in the order reports show them.

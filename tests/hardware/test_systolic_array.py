@@ -16,7 +16,9 @@ from hardware.config import PrecisionModel
 from hardware.config import SerialOperand
 from hardware.config import SystolicArrayConfig
 from hardware.config import load_preset
+from hardware.energy_table import EnergyTable
 from hardware.layer import LayerShape
+from hardware.protocol import ENERGY_PARTS
 from hardware.protocol import Bound
 from hardware.protocol import network_latency
 from hardware.systolic_array import SystolicArray
@@ -248,6 +250,78 @@ def test_fewer_bits_never_make_a_layer_slower(
     assert narrow.total_cycles <= wide.total_cycles
     assert narrow.compute_cycles <= wide.compute_cycles
     assert narrow.dram_bytes <= wide.dram_bytes
+
+
+energy_figures = st.floats(0.0, 1000.0, allow_nan=False, allow_infinity=False)
+energy_tables = st.builds(
+    EnergyTable,
+    technology_nm=st.just(45.0),
+    mac_multiply_pj=energy_figures,
+    mac_accumulate_pj=energy_figures,
+    ifmap_sram_pj_per_byte=energy_figures,
+    filter_sram_pj_per_byte=energy_figures,
+    ofmap_sram_pj_per_byte=energy_figures,
+    dram_pj_per_byte=energy_figures,
+    reference=st.just("random figures"),
+    leakage_pj_per_cycle=energy_figures,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    layer=layers(),
+    config=configs,
+    table=energy_tables,
+    w_bits=bits,
+    a_bits=bits,
+    fewer_w=st.integers(0, 6),
+    fewer_a=st.integers(0, 6),
+)
+def test_fewer_bits_never_cost_more_energy(
+    layer: LayerShape,
+    config: SystolicArrayConfig,
+    table: EnergyTable,
+    w_bits: int,
+    a_bits: int,
+    fewer_w: int,
+    fewer_a: int,
+) -> None:
+    # Every precision model, dataflow and serial operand is drawn (`configs`).
+    array = SystolicArray(dataclasses.replace(config, energy=table))
+    narrow_w, narrow_a = max(2, w_bits - fewer_w), max(2, a_bits - fewer_a)
+    wide = array.layer_energy(layer, w_bits, a_bits)
+    narrow = array.layer_energy(layer, narrow_w, narrow_a)
+    assert narrow.total_pj <= wide.total_pj
+    for part in ENERGY_PARTS:
+        assert getattr(narrow, part) <= getattr(wide, part), part
+
+
+@pytest.mark.parametrize("dataflow", list(Dataflow))
+@pytest.mark.parametrize("model", list(PrecisionModel))
+@pytest.mark.parametrize("serial", list(SerialOperand))
+def test_energy_never_grows_along_every_bit_path(
+    dataflow: Dataflow, model: PrecisionModel, serial: SerialOperand
+) -> None:
+    # Exhaustive over all 49 bit pairs for one layer per combination: each step down in either
+    # width costs no more.
+    layer = LayerShape.conv2d(
+        "conv", in_channels=24, out_channels=40, input_hw=(14, 14), kernel=3, padding=1
+    )
+    array = _array(
+        dataflow=dataflow.value,
+        precision_model=model.value,
+        serial_operand=serial.value,
+        ifmap_sram_kib=4,
+        filter_sram_kib=4,
+        ofmap_sram_kib=4,
+    )
+    for w_bits in range(2, 9):
+        for a_bits in range(2, 9):
+            here = array.layer_energy(layer, w_bits, a_bits).total_pj
+            if w_bits > 2:
+                assert array.layer_energy(layer, w_bits - 1, a_bits).total_pj <= here
+            if a_bits > 2:
+                assert array.layer_energy(layer, w_bits, a_bits - 1).total_pj <= here
 
 
 # --- Golden ResNet-18 (torchvision shapes, 224x224) ----------------------------------------------
