@@ -5,6 +5,8 @@ Run: `python benchmarks/hardware_speed.py [--allocations 1000] [--seed 0]`
 For each preset it prints, in milliseconds per network:
 
 - cold: a fresh `SystolicArray` (empty memo) pricing every layer at 8/8 bits, median of 20;
+- cold + energy: the same, then the network's energy too (as a trial that reports both does),
+  median of 20;
 - warm: the same network again (every layer memoised), median of 1,000;
 - random, first pass: 1,000 random allocations (independent weight and activation bits in 2..8
   per layer), starting from the array that priced only 8/8 bits, so early allocations miss the
@@ -29,6 +31,7 @@ from hardware import LayerShape
 from hardware import SystolicArray
 from hardware import available_presets
 from hardware import load_preset
+from hardware import network_energy
 from hardware import network_latency
 
 
@@ -83,6 +86,13 @@ def bench_preset(
     cold = statistics.median(
         _ms(lambda: network_latency(SystolicArray(config), layers, eight)) for _ in range(20)
     )
+
+    def latency_and_energy() -> None:
+        array = SystolicArray(config)
+        network_latency(array, layers, eight)
+        network_energy(array, layers, eight)
+
+    cold_energy = statistics.median(_ms(latency_and_energy) for _ in range(20))
     array = SystolicArray(config)
     network_latency(array, layers, eight)
     warm = statistics.median(
@@ -92,10 +102,13 @@ def bench_preset(
     again = _ms(lambda: [network_latency(array, layers, bits) for bits in allocations])
     return {
         "cold": cold,
+        "cold_energy": cold_energy,
         "warm": warm,
         "random_first": first / len(allocations),
         "random_warm": again / len(allocations),
         "latency_ms_8bit": network_latency(array, layers, eight).latency_ms,
+        "energy_uj_8bit": network_energy(array, layers, eight).total_uj,
+        "energy_uj_2bit": network_energy(array, layers, [(2, 2)] * len(layers)).total_uj,
     }
 
 
@@ -113,17 +126,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     goals = f"goal: cold < {GOAL_COLD_MS:g}, warm < {GOAL_WARM_MS:g}"
     print(f"ResNet-18, {len(layers)} layers at 224x224; ms per network ({goals})")
-    header = f"{'preset':18s} {'cold':>8s} {'warm':>8s} {'rand 1st':>9s} {'rand warm':>9s}"
-    print(header + "   simulated latency at 8 bits")
+    header = (
+        f"{'preset':18s} {'cold':>8s} {'cold+E':>8s} {'warm':>8s} {'rand 1st':>9s} "
+        f"{'rand warm':>9s}"
+    )
+    print(header + "   simulated at 8 bits: latency, energy (2 bits: energy)")
     worst_cold = worst_warm = 0.0
     for preset in available_presets():
         result = bench_preset(preset, layers, allocations)
-        worst_cold = max(worst_cold, result["cold"])
+        worst_cold = max(worst_cold, result["cold"], result["cold_energy"])
         worst_warm = max(worst_warm, result["random_warm"], result["warm"])
         print(
-            f"{preset:18s} {result['cold']:8.3f} {result['warm']:8.4f} "
-            f"{result['random_first']:9.4f} {result['random_warm']:9.4f}   "
-            f"{result['latency_ms_8bit']:.3f} ms"
+            f"{preset:18s} {result['cold']:8.3f} {result['cold_energy']:8.3f} "
+            f"{result['warm']:8.4f} {result['random_first']:9.4f} {result['random_warm']:9.4f}   "
+            f"{result['latency_ms_8bit']:.3f} ms, {result['energy_uj_8bit']:.1f} µJ "
+            f"({result['energy_uj_2bit']:.1f} µJ)"
         )
     verdict = "met" if worst_cold < GOAL_COLD_MS and worst_warm < GOAL_WARM_MS else "MISSED"
     print(f"goals {verdict}: worst cold {worst_cold:.3f} ms, worst warm {worst_warm:.4f} ms")
