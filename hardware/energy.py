@@ -24,10 +24,10 @@ multiply and accumulate, and `s = macs_per_pe_cycle(w, a)` (`hardware.precision`
   capture, so no saving is credited: bits save energy only through memory and cycles.
 - `bit_fusion`: `e_mul / s + e_acc` = `e_mul * (8/floor(8/w)) * (8/floor(8/a)) / 64 + e_acc`.
   A multiplier's energy grows about with the product of its operand widths (Horowitz, ISSCC
-  2014: 0.2 pJ at 8 bits, 3.1 pJ at 32 bits, 15.5x against the product rule's 16x); a fused PE
-  fires all its 2x2-bit bricks every cycle and shares them among `s` products, so one product
-  costs the bricks of its fused width (3 bits fuse as 4). Each product still enters the wide
-  accumulation once: `e_acc` per MAC.
+  2014, https://doi.org/10.1109/ISSCC.2014.6757323: 0.2 pJ at 8 bits, 3.1 pJ at 32 bits,
+  15.5x against the product rule's 16x); a fused PE fires all its 2x2-bit bricks every cycle
+  and shares them among `s` products, so one product costs the bricks of its fused width (3 bits
+  fuse as 4). Each product still enters the wide accumulation once: `e_acc` per MAC.
 - `bit_serial`: `(e_mul + e_acc) / s`, i.e. `serial bits * (e_mul + e_acc) / 8` (`w*a/64` of it
   with both operands serial): each bit step ANDs one bit with the parallel operand and
   shift-adds into the accumulator, one eighth of an 8-bit MAC's work, so the table's 8x8 MAC is
@@ -90,7 +90,7 @@ def mac_energy_pj(table: EnergyTable, model: PrecisionModel, speedup: Fraction) 
     return MAC_ENERGY[model](table, speedup)
 
 
-def layer_energy(
+def price_layer_energy(
     layer: LayerShape,
     *,
     w_bits: int,

@@ -24,8 +24,8 @@ from hardware.compute import ComputeProfile
 from hardware.compute import SramAccesses
 from hardware.compute import compute_profile
 from hardware.config import SystolicArrayConfig
-from hardware.energy import layer_energy
 from hardware.energy import mac_energy_pj
+from hardware.energy import price_layer_energy
 from hardware.layer import LayerShape
 from hardware.memory import MemoryProfile
 from hardware.memory import memory_profile
@@ -223,7 +223,7 @@ class SystolicArray:
             sram_half_bits=self._sram_half_bits,
             dram_bytes_per_cycle=config.dram_bytes_per_cycle,
         )
-        energy = layer_energy(
+        energy = price_layer_energy(
             layer,
             w_bits=w_bits,
             a_bits=a_bits,
