@@ -1,7 +1,7 @@
 """amed-opt: hardware-aware mixed-precision quantization search on Optuna.
 
 The public names are imported lazily so that the torch-free parts (`amed_opt.samplers`,
-`amed_opt.bits`, `amed_opt.spec`) can be used without importing torch.
+`amed_opt.study.bits`, `amed_opt.study.spec`) can be used without importing torch.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "BitConfig": "amed_opt.bits",
-    "LayerBits": "amed_opt.bits",
-    "StudySpec": "amed_opt.spec",
-    "load_spec": "amed_opt.spec",
+    "BitConfig": "amed_opt.study.bits",
+    "LayerBits": "amed_opt.study.bits",
+    "StudySpec": "amed_opt.study.spec",
+    "load_spec": "amed_opt.study.spec",
     "MetropolisHastingsSampler": "amed_opt.samplers",
     "QualityScore": "amed_opt.samplers",
     "chain_history": "amed_opt.samplers",
-    "Evaluator": "amed_opt.evaluator",
-    "TrialMetrics": "amed_opt.evaluator",
-    "run_study": "amed_opt.runner",
+    "Evaluator": "amed_opt.evaluation.evaluator",
+    "TrialMetrics": "amed_opt.study.metrics",
+    "run_study": "amed_opt.app",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -1,12 +1,16 @@
-"""Conventions shared by the command lines (`run`, `compare`, `finetune`).
+"""Conventions shared by the command lines (`run`, `compare`, `finetune`); part of that layer.
 
 Bad input is one line on stderr, `PROG: error: ...`, and exit code `EXIT_USAGE`; an interrupted
-run says how to resume and exits with `EXIT_INTERRUPTED`.
+run says how to resume and exits with `EXIT_INTERRUPTED`. `--traceback` shows the whole error.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
 from typing import NoReturn
 
 
@@ -19,6 +23,26 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+DEFAULT_CACHE_DIR = Path(".cache/amed-opt")
+
+
+def add_machine_arguments(parser: argparse.ArgumentParser, *, progress: bool = True) -> None:
+    """The flags every command line shares: `--device`, `--cache-dir`, `--no-progress` (when
+    the command shows progress bars) and `--traceback`."""
+    parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE_DIR,
+        help=f"decompressed data and trained baselines (default {DEFAULT_CACHE_DIR})",
+    )
+    if progress:
+        parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the full traceback on errors"
+    )
 
 
 def positive_int(text: str) -> int:
@@ -35,3 +59,28 @@ def positive_int(text: str) -> int:
 def one_line(error: BaseException) -> str:
     """The error's message on one line (its type name when the message is empty)."""
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def configure_logging() -> None:
+    """Log lines as plain messages; Optuna's per-trial lines and experimental warnings off.
+
+    Our progress bars and summaries replace Optuna's per-trial log lines; heartbeats and metric
+    names are "experimental" in Optuna 5, and we rely on them knowingly.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def report_error(program: str, error: BaseException) -> int:
+    """Print `error` as one line on stderr; returns `EXIT_USAGE`."""
+    print(f"{program}: error: {one_line(error)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def report_interrupted(program: str) -> int:
+    """Say how to resume on stderr; returns `EXIT_INTERRUPTED`."""
+    print(f"{program}: interrupted; run the same command again to resume", file=sys.stderr)
+    return EXIT_INTERRUPTED

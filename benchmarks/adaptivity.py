@@ -26,6 +26,7 @@ from typing import Any
 import matplotlib
 
 from amed_opt.compare import json_ready
+from amed_opt.study.bits import weight_bits_of
 
 
 matplotlib.use("Agg")
@@ -50,7 +51,7 @@ def _chosen(document: dict[str, Any], samplers: Sequence[str] | None) -> list[li
         # search itself found does.
         best = study.get("best_mixed") or study.get("best")
         if best:
-            allocations.append([int(token.split("/")[0]) for token in best["bits"].split()])
+            allocations.append(weight_bits_of(best["bits"]))
     return allocations
 
 

@@ -31,19 +31,19 @@ from typing import Any
 
 import optuna
 
+from amed_opt.app import RunOptions
 from amed_opt.compare import analyse_comparison
 from amed_opt.compare import json_ready
 from amed_opt.compare import plan_comparison
 from amed_opt.compare import run_comparison
 from amed_opt.compare._analysis import Analysis
 from amed_opt.compare._analysis import Spread
-from amed_opt.runner import RunOptions
-from amed_opt.runner import git_commit
-from amed_opt.runner import open_storage
-from amed_opt.spec import ChainStart
-from amed_opt.spec import ProposalBoundary
-from amed_opt.spec import SamplerName
-from amed_opt.spec import SamplerSpec
+from amed_opt.study.provenance import git_commit
+from amed_opt.study.spec import ChainStart
+from amed_opt.study.spec import ProposalBoundary
+from amed_opt.study.spec import SamplerName
+from amed_opt.study.spec import SamplerSpec
+from amed_opt.study.storage import open_storage
 
 
 GRID: dict[str, dict[str, Any]] = {

@@ -28,14 +28,14 @@ from pathlib import Path
 
 import torch
 
-from amed_opt.baseline import prepare_study
-from amed_opt.bits import BitConfig
-from amed_opt.bits import LayerBits
-from amed_opt.evaluator import Evaluator
-from amed_opt.quantization import quantization_disabled
-from amed_opt.spec import EvaluatorMode
-from amed_opt.spec import EvaluatorSpec
-from amed_opt.spec import load_spec
+from amed_opt.evaluation.baseline import prepare_study
+from amed_opt.evaluation.evaluator import Evaluator
+from amed_opt.evaluation.quantization import quantization_disabled
+from amed_opt.study.bits import BitConfig
+from amed_opt.study.bits import LayerBits
+from amed_opt.study.spec import EvaluatorMode
+from amed_opt.study.spec import EvaluatorSpec
+from amed_opt.study.spec import load_spec
 from hardware import SystolicArray
 from hardware import load_preset
 

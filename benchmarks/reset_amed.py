@@ -20,8 +20,8 @@ import sqlalchemy
 
 from amed_opt.cli import one_line
 from amed_opt.compare import plan_comparison
-from amed_opt.runner import study_name
-from amed_opt.spec import SamplerName
+from amed_opt.study.naming import study_name
+from amed_opt.study.spec import SamplerName
 
 
 def main(argv: Sequence[str] | None = None) -> int:

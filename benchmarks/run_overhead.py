@@ -10,8 +10,8 @@ float baseline from the cache, trained on first use):
    (layer, bitwidth) pair has been used once: the cost of a trial's useful work.
 2. The overhead: the same study (same layers, hardware, sampler settings, SQLite in WAL mode,
    objective, user attributes, dashboard artifacts) run for `--trials` trials through
-   `runner.run_study`, with the accuracy measurement replaced by the synthetic model
-   (`amed_opt.synthetic`, ~0.1 ms), so that everything left is overhead. Time inside the
+   `amed_opt.app.run_study`, with the accuracy measurement replaced by the synthetic model
+   (`amed_opt.evaluation.synthetic`, ~0.1 ms), so that everything left is overhead. Time inside the
    sampler's methods and inside the simulator is measured by wrapping them; the rest is Optuna's
    trial bookkeeping and storage writes (parameters, values, attributes) plus the objective.
 
@@ -35,12 +35,12 @@ from typing import Any
 import optuna
 from sampler_overhead import SAMPLER_METHODS  # benchmarks/ is on sys.path when run as a script
 
-import amed_opt.synthetic
-from amed_opt import runner
+import amed_opt.evaluation.synthetic
+from amed_opt import app
+from amed_opt.evaluation.synthetic import SyntheticEvaluator
 from amed_opt.samplers import MetropolisHastingsSampler
-from amed_opt.spec import load_spec
-from amed_opt.spec import with_overrides
-from amed_opt.synthetic import SyntheticEvaluator
+from amed_opt.study.spec import load_spec
+from amed_opt.study.spec import with_overrides
 
 
 class _Stopwatch:
@@ -71,10 +71,8 @@ def main() -> None:
 
     spec = load_spec(args.study)
     with tempfile.TemporaryDirectory() as tmp:
-        options = runner.RunOptions(
-            cache_dir=args.cache_dir, results_dir=Path(tmp), progress=False
-        )
-        components = runner.build_components(spec, options)
+        options = app.RunOptions(cache_dir=args.cache_dir, results_dir=Path(tmp), progress=False)
+        components = app.build_components(spec, options)
 
         rng = random.Random(0)
         space = components.space
@@ -97,15 +95,15 @@ def main() -> None:
         for method in SAMPLER_METHODS:
             original = getattr(MetropolisHastingsSampler, method)
             setattr(MetropolisHastingsSampler, method, sampler_clock.wrap(original))
-        amed_opt.synthetic.network_latency = simulator_clock.wrap(  # type: ignore[attr-defined]
-            amed_opt.synthetic.network_latency
+        amed_opt.evaluation.synthetic.price_allocation = simulator_clock.wrap(  # type: ignore[attr-defined]
+            amed_opt.evaluation.synthetic.price_allocation
         )
         synthetic = SyntheticEvaluator(components.layers, components.hardware, seed=spec.seed)
         overhead_components = dataclasses.replace(components, evaluator=synthetic)
         overhead_spec = with_overrides(
             spec, n_trials=args.trials, storage=f"sqlite:///{tmp}/overhead.db"
         )
-        result = runner.run_study(overhead_spec, options, components=overhead_components)
+        result = app.run_study(overhead_spec, options, components=overhead_components)
 
     trials = result.trials_this_run
     total_ms = result.wall_seconds / trials * 1e3
@@ -122,7 +120,7 @@ def main() -> None:
     print(f"overhead over {trials} trials (SQLite WAL, AMED sampler, artifacts on):")
     rows = [
         ("sampler (its methods, storage calls included)", sampler_ms),
-        ("simulator (network latency)", simulator_ms),
+        ("simulator (network latency and size)", simulator_ms),
         ("storage + Optuna bookkeeping + objective", rest_ms),
     ]
     for label, value in rows:

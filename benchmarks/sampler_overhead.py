@@ -3,7 +3,8 @@
 Run: `python benchmarks/sampler_overhead.py [--sizes 100 1000 10000] [--measure 10]
 [--storages inmemory sqlite] [--samplers amed tpe nsga2] [--params 20]`
 
-For each storage (in-memory; SQLite in WAL mode through `amed_opt.storage.sqlite_wal_storage`)
+For each storage (in-memory; SQLite in WAL mode through
+`amed_opt.study.storage.sqlite_wal_storage`)
 and each study size N, every sampler continues a study that already holds N finished trials:
 after one unmeasured warm-up trial, it runs `--measure` trials of a trivial two-objective
 objective (accuracy up, latency down over `--params` bit-width parameters). The time spent inside
@@ -47,9 +48,11 @@ from optuna.storages._rdb import models
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from amed_opt.samplers import ChainSettings
+from amed_opt.samplers import FixedStart
 from amed_opt.samplers import MetropolisHastingsSampler
 from amed_opt.samplers import QualityScore
-from amed_opt.storage import sqlite_wal_storage
+from amed_opt.study.storage import sqlite_wal_storage
 
 
 BITS = (2, 3, 4, 5, 6, 7, 8)
@@ -87,13 +90,18 @@ def latency_8bit(n_params: int) -> float:
     return sum(8 * (1 + i % 4) for i in range(n_params)) / 10.0
 
 
+def amed_chains(n_params: int) -> ChainSettings:
+    """One chain, QualityScore with latency weight 1, T = 0.01."""
+    score = QualityScore(latency_reference=latency_8bit(n_params), latency_weight=1.0)
+    return ChainSettings(score=score, temperature=0.01)
+
+
 def make_sampler(name: str, space: dict[str, BaseDistribution], population: int) -> BaseSampler:
     if name == "amed":
         return MetropolisHastingsSampler(
             search_space=space,
-            score=QualityScore(latency_reference=latency_8bit(len(space)), latency_weight=1.0),
-            initial_params=dict.fromkeys(space, 8),
-            temperature=0.01,
+            chains=amed_chains(len(space)),
+            start=FixedStart(dict.fromkeys(space, 8)),
             seed=0,
         )
     if name == "tpe":
@@ -241,9 +249,8 @@ def run(args: argparse.Namespace) -> dict[tuple[str, str, int], float]:
     history_sampler = _HistorySampler(
         args.population,
         search_space=space,
-        score=QualityScore(latency_reference=latency_8bit(args.params), latency_weight=1.0),
-        initial_params=dict.fromkeys(space, 8),
-        temperature=0.01,
+        chains=amed_chains(args.params),
+        start=FixedStart(dict.fromkeys(space, 8)),
         seed=0,
     )
     history = optuna.create_study(

@@ -20,8 +20,8 @@ from hardware.config import PrecisionModel
 from hardware.protocol import PJ_PER_UJ
 from hardware.scalesim_compat import compute_report
 from hardware.scalesim_compat import read_scalesim_config
-from hardware.scalesim_compat import read_topology
 from hardware.scalesim_compat import write_compute_report
+from hardware.scalesim_topology import read_topology
 from hardware.systolic_array import SystolicArray
 
 

@@ -12,16 +12,16 @@ and writes `report.md`, `comparison.json` and PNG figures (see `docs/compare.md`
 
 from amed_opt.compare._analysis import Analysis
 from amed_opt.compare._analysis import analyse_comparison
+from amed_opt.compare._memo import MemoizedEvaluator
+from amed_opt.compare._outputs import write_outputs
 from amed_opt.compare._plan import ComparisonPlan
 from amed_opt.compare._plan import parse_samplers
 from amed_opt.compare._plan import plan_comparison
-from amed_opt.compare._report import Provenance
-from amed_opt.compare._report import json_ready
-from amed_opt.compare._report import verdict
-from amed_opt.compare._report import write_outputs
+from amed_opt.compare._provenance import Provenance
 from amed_opt.compare._run import ComparisonRun
-from amed_opt.compare._run import MemoizedEvaluator
 from amed_opt.compare._run import run_comparison
+from amed_opt.compare._verdict import verdict
+from amed_opt.study.files import json_ready
 
 
 __all__ = [

@@ -7,23 +7,22 @@ interrupted run says how to resume and exits with 130, `--traceback` shows the f
 from __future__ import annotations
 
 import argparse
-import logging
 import shlex
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from amed_opt.cli import EXIT_INTERRUPTED
-from amed_opt.cli import EXIT_USAGE
 from amed_opt.cli import OneLineParser
-from amed_opt.cli import one_line
+from amed_opt.cli import add_machine_arguments
+from amed_opt.cli import configure_logging
 from amed_opt.cli import positive_int
-from amed_opt.spec import EvaluatorMode
-from amed_opt.spec import SamplerName
-from amed_opt.spec import SpecError
-from amed_opt.spec import available_studies
+from amed_opt.cli import report_error
+from amed_opt.cli import report_interrupted
+from amed_opt.study.spec import EvaluatorMode
+from amed_opt.study.spec import SamplerName
+from amed_opt.study.spec import SpecError
+from amed_opt.study.spec import available_studies
 
 
 PROGRAM = "amed-opt compare"
@@ -72,13 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", type=Path, help="report folder (default results/compare/<label>/)"
     )
-    parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=Path(".cache/amed-opt"),
-        help="decompressed data and trained baselines (default .cache/amed-opt)",
-    )
     parser.add_argument(
         "--latency-weight",
         type=_weight,
@@ -90,10 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild the report from the storage without running trials",
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    parser.add_argument(
-        "--traceback", action="store_true", help="show the full traceback on errors"
-    )
+    add_machine_arguments(parser)
     return parser
 
 
@@ -103,25 +92,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m amed_opt.compare " + shlex.join(
         list(argv) if argv is not None else sys.argv[1:]
     )
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    import optuna
+    configure_logging()
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
+    from amed_opt.app import RunOptions
+    from amed_opt.compare import Provenance
     from amed_opt.compare import analyse_comparison
     from amed_opt.compare import parse_samplers
     from amed_opt.compare import plan_comparison
     from amed_opt.compare import run_comparison
     from amed_opt.compare import write_outputs
-    from amed_opt.compare._report import Provenance
-    from amed_opt.compare._report import machine_description
-    from amed_opt.compare._report import now_utc
-    from amed_opt.runner import RunOptions
-    from amed_opt.runner import StorageError
-    from amed_opt.runner import check_storage_url
-    from amed_opt.runner import git_commit
-    from amed_opt.runner import open_storage
+    from amed_opt.compare._provenance import machine_description
+    from amed_opt.study.provenance import git_commit
+    from amed_opt.study.provenance import now_utc
+    from amed_opt.study.storage import StorageError
+    from amed_opt.study.storage import open_existing_storage
+    from amed_opt.study.storage import open_storage
 
     started = time.perf_counter()
     try:
@@ -138,13 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         trials_run = hits = misses = 0
         if args.report_only:
-            check_storage_url(plan.storage_url)
-            if _missing_sqlite_file(plan.storage_url):
-                raise StorageError(
-                    f"storage {plan.storage_url!r} does not exist; run the comparison first "
-                    "(without --report-only)"
-                )
-            storage = open_storage(plan.storage_url)
+            storage = open_existing_storage(
+                plan.storage_url, hint="run the comparison first (without --report-only)"
+            )
         else:
             options = RunOptions(
                 device=args.device, cache_dir=args.cache_dir, progress=not args.no_progress
@@ -166,24 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         paths = write_outputs(analysis, plan, provenance, plan.out_dir)
     except KeyboardInterrupt:
-        print(f"{PROGRAM}: interrupted; run the same command again to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return report_interrupted(PROGRAM)
     except (ValueError, FileNotFoundError, StorageError, SpecError) as error:
         if args.traceback:
             raise
-        print(f"{PROGRAM}: error: {one_line(error)}", file=sys.stderr)
-        return EXIT_USAGE
+        return report_error(PROGRAM, error)
     print(f"Report: {paths['report']}")
     for line in _verdict_lines(paths["json"]):
         print(f"  {line}")
     return 0
-
-
-def _missing_sqlite_file(url: str) -> bool:
-    import sqlalchemy
-
-    parsed = sqlalchemy.engine.make_url(url)
-    return parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file()
 
 
 def _verdict_lines(json_path: Path) -> list[str]:

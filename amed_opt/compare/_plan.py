@@ -11,18 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from amed_opt.spec import EvaluatorMode
-from amed_opt.spec import SamplerName
-from amed_opt.spec import SamplerSpec
-from amed_opt.spec import SpecError
-from amed_opt.spec import StudySpec
-from amed_opt.spec import load_spec
-from amed_opt.spec import with_overrides
+from amed_opt.study.spec import EvaluatorMode
+from amed_opt.study.spec import SamplerName
+from amed_opt.study.spec import SamplerSpec
+from amed_opt.study.spec import SpecError
+from amed_opt.study.spec import StudySpec
+from amed_opt.study.spec import load_spec
+from amed_opt.study.spec import with_overrides
 from hardware import load_preset
 
 
 DEFAULT_ROOT = Path("results/compare")
 """Default folder of comparison storages and reports."""
+LAYER_INFO_ATTR = "layer_info"
+"""User attribute of the uniform study: shape and per-bitwidth cycles of every layer."""
+DISPLAY_NAMES = {"amed": "AMED (MH)", "tpe": "TPE", "nsga2": "NSGA-II", "random": "Random"}
+"""How the report and the figures name each sampler."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,11 @@ class ComparisonPlan:
     def uniform_study_name(self) -> str:
         """The study holding the uniform allocations (2..8 bits), evaluated the same way."""
         return f"{self.label}-uniform"
+
+
+def display_name(sampler: str) -> str:
+    """The sampler's name in the report and the figures (`sampler` itself when unknown)."""
+    return DISPLAY_NAMES.get(sampler, sampler)
 
 
 def _label_part(text: str) -> str:

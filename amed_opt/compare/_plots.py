@@ -19,15 +19,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from amed_opt.compare._plan import display_name  # noqa: E402
+from amed_opt.study.bits import weight_bits_of  # noqa: E402
+
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from amed_opt.compare._analysis import Analysis
-    from amed_opt.compare._analysis import Point
+    from amed_opt.compare._types import Analysis
+    from amed_opt.compare._types import Point
 
 COLOURS = {"amed": "#d62728", "tpe": "#1f77b4", "nsga2": "#2ca02c", "random": "#7f7f7f"}
-NAMES = {"amed": "AMED (MH)", "tpe": "TPE", "nsga2": "NSGA-II", "random": "Random"}
 DPI = 110
 
 
@@ -61,7 +63,7 @@ def plot_hypervolume(analysis: Analysis, path: Path) -> Path:
     figure, axes = plt.subplots(figsize=(7, 4.2))
     for summary in analysis.samplers:
         if summary.hv_curve:
-            label = f"{NAMES.get(summary.sampler, summary.sampler)} ({summary.hv.text()})"
+            label = f"{display_name(summary.sampler)} ({summary.hv.text()})"
             _band(axes, summary.hv_curve, summary.sampler, label)
     if analysis.uniform:
         axes.axhline(
@@ -88,16 +90,14 @@ def plot_best_q(analysis: Analysis, path: Path) -> Path:
     figure, axes = plt.subplots(figsize=(7, 4.2))
     lows: list[float] = []
     for summary in analysis.samplers:
-        curve = [row for row in summary.q_curve]
+        curve = summary.q_curve
         if curve:
-            label = f"{NAMES.get(summary.sampler, summary.sampler)} ({summary.best_q.text()})"
+            label = f"{display_name(summary.sampler)} ({summary.best_q.text()})"
             _band(axes, curve, summary.sampler, label)
             lows.extend(row[1] for row in curve[len(curve) // 10 :] if math.isfinite(row[1]))
     weight = analysis.latency_weight
-    uniform_q = [
-        p.accuracy - weight * p.latency - _penalty(analysis, p.accuracy)
-        for p in analysis.uniform.values()
-    ]
+    score = analysis.score()
+    uniform_q = [score(p.objectives) for p in analysis.uniform.values()]
     if uniform_q:
         axes.axhline(
             max(uniform_q),
@@ -115,12 +115,6 @@ def plot_best_q(analysis: Analysis, path: Path) -> Path:
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="lower right")
     return _save(figure, path)
-
-
-def _penalty(analysis: Analysis, accuracy: float) -> float:
-    if analysis.q_threshold is None:
-        return 0.0
-    return analysis.q_slope * max(0.0, analysis.q_threshold - accuracy)
 
 
 def _steps(front: Sequence[Point]) -> tuple[list[float], list[float]]:
@@ -157,7 +151,7 @@ def plot_fronts(analysis: Analysis, path: Path) -> Path:
                 linewidth=1.1,
                 marker=".",
                 markersize=3,
-                label=NAMES.get(summary.sampler, summary.sampler) if first else None,
+                label=display_name(summary.sampler) if first else None,
             )
         if analysis.uniform:
             uniform = sorted(analysis.uniform.items())
@@ -201,7 +195,7 @@ def plot_allocations(analysis: Analysis, path: Path) -> Path:
     for slot, (sampler, best) in enumerate(chosen):
         assert best is not None
         seed, point = best
-        bits = [int(token.split("/")[0]) for token in point.bits.split()]
+        bits = weight_bits_of(point.bits)
         xs = [i + (slot - (len(chosen) - 1) / 2) * width for i in range(len(bits))]
         axes.bar(
             xs,
@@ -209,7 +203,7 @@ def plot_allocations(analysis: Analysis, path: Path) -> Path:
             width=width,
             color=_colour(sampler),
             label=(
-                f"{NAMES.get(sampler, sampler)} seed {seed}, trial {point.trial}: "
+                f"{display_name(sampler)} seed {seed}, trial {point.trial}: "
                 f"acc {point.accuracy:.4f}, latency {point.latency:.3f}"
             ),
         )

@@ -1,8 +1,10 @@
 """The AMED Metropolis–Hastings sampler for Optuna (no torch needed).
 
 `MetropolisHastingsSampler` runs one or more Metropolis–Hastings chains over ordered discrete
-parameters (per-layer bit widths), keeping every chain's state in the study's storage.
-`Boundary` names the proposal's rule at the ends of a bit list. `QualityScore` is the AMED
+parameters (per-layer bit widths), keeping every chain's state in the study's storage. Its
+settings come in three groups: `ChainSettings` (scores, temperatures, which chains),
+`ProposalSettings` (`n_flips`, the `Boundary` rule at the ends of a bit list, a proposal filter)
+and a start policy (`RandomStart`, `FixedStart`, `BestOfCandidates`). `QualityScore` is the AMED
 quality `Q` of `METHOD.md` §4; `ConstantTemperature` and `GeometricAnnealing` are temperature
 schedules; `chain_history` reads a chain back step by step.
 See `docs/sampler.md`.
@@ -14,19 +16,33 @@ from amed_opt.samplers._metropolis_hastings import MetropolisHastingsSampler
 from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._score import QualityScore
 from amed_opt.samplers._score import ScoreFunction
+from amed_opt.samplers._settings import ChainSettings
+from amed_opt.samplers._settings import ProposalSettings
+from amed_opt.samplers._settings import TemperatureLike
+from amed_opt.samplers._start import BestOfCandidates
+from amed_opt.samplers._start import FixedStart
+from amed_opt.samplers._start import RandomStart
+from amed_opt.samplers._start import StartPolicy
 from amed_opt.samplers._temperature import ConstantTemperature
 from amed_opt.samplers._temperature import GeometricAnnealing
 from amed_opt.samplers._temperature import TemperatureSchedule
 
 
 __all__ = [
+    "BestOfCandidates",
     "Boundary",
+    "ChainSettings",
     "ChainStep",
     "ConstantTemperature",
+    "FixedStart",
     "GeometricAnnealing",
     "MetropolisHastingsSampler",
+    "ProposalSettings",
     "QualityScore",
+    "RandomStart",
     "ScoreFunction",
+    "StartPolicy",
+    "TemperatureLike",
     "TemperatureSchedule",
     "chain_history",
 ]

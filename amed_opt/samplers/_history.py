@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
 
-from amed_opt.samplers._chain_state import DECISION_KEY
-from amed_opt.samplers._chain_state import PROPOSAL_KEY
-from amed_opt.samplers._chain_state import ChainStorage
-from amed_opt.samplers._chain_state import DecisionRecord
-from amed_opt.samplers._chain_state import ProposalRecord
+from amed_opt.samplers._chain_storage import DECISION_KEY
+from amed_opt.samplers._chain_storage import PROPOSAL_KEY
+from amed_opt.samplers._chain_storage import ChainStorage
+from amed_opt.samplers._records import DecisionRecord
+from amed_opt.samplers._records import ProposalRecord
 
 
 if TYPE_CHECKING:

@@ -9,14 +9,14 @@ import pytest
 import torch
 from torch import nn
 
-from amed_opt._training import seeded
-from amed_opt._training import sgd
-from amed_opt._training import train_step
-from amed_opt.data import DataSplits
-from amed_opt.data import Loaders
-from amed_opt.data import load_data
-from amed_opt.data import make_loaders
-from amed_opt.spec import DataSpec
+from amed_opt.evaluation.data import DataSplits
+from amed_opt.evaluation.data import Loaders
+from amed_opt.evaluation.data import load_data
+from amed_opt.evaluation.data import make_loaders
+from amed_opt.evaluation.training import seeded
+from amed_opt.evaluation.training import sgd
+from amed_opt.evaluation.training import train_step
+from amed_opt.study.spec import DataSpec
 from hardware import LayerLatency
 from hardware import LayerShape
 

@@ -16,8 +16,8 @@ from hardware.scalesim_compat import COMPUTE_REPORT_COLUMNS
 from hardware.scalesim_compat import InterfaceBandwidth
 from hardware.scalesim_compat import compute_report
 from hardware.scalesim_compat import read_scalesim_config
-from hardware.scalesim_compat import read_topology
 from hardware.scalesim_compat import write_compute_report
+from hardware.scalesim_topology import read_topology
 from hardware.systolic_array import SystolicArray
 
 

@@ -36,7 +36,7 @@ def assert_valid_chain(
     for position, record in enumerate(history):
         assert record.step == position
         if record.kind == "adopted":
-            assert head is None and record.accepted
+            assert (head is None or head.params is None) and record.accepted
             assert trials[record.trial_number].state == TrialState.COMPLETE
             head = record
             continue

@@ -1,13 +1,16 @@
 """MetropolisHastingsSampler inside Optuna: conformance, chain bookkeeping, several chains,
-failures, rollback of undecided steps, determinism and flat storage cost."""
+failures, rollback of undecided steps, determinism and flat storage cost.
+
+Where chains start is tested in test_start.py, the settings' validation in test_settings.py.
+"""
 
 from __future__ import annotations
 
 import pickle
 import threading
-import warnings
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,10 +27,14 @@ from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase
 from optuna.testing.pytest_samplers import RelativeSamplerTestCase
 from optuna.trial import TrialState
 
+from amed_opt.samplers import ChainSettings
 from amed_opt.samplers import ChainStep
+from amed_opt.samplers import FixedStart
 from amed_opt.samplers import GeometricAnnealing
 from amed_opt.samplers import MetropolisHastingsSampler
+from amed_opt.samplers import ProposalSettings
 from amed_opt.samplers import QualityScore
+from amed_opt.samplers import StartPolicy
 from amed_opt.samplers import chain_history
 
 
@@ -64,12 +71,26 @@ def quality_scores(weights: list[float]) -> list[QualityScore]:
     ]
 
 
-def amed_sampler(**kwargs: Any) -> MetropolisHastingsSampler:
+def chain_settings(weights: list[float] | None = None, **kwargs: Any) -> ChainSettings:
+    """One chain per latency weight (default: one chain of weight 1) at T = 0.01."""
+    options: dict[str, Any] = {"score": quality_scores(weights or [1.0]), "temperature": 0.01}
+    options.update(kwargs)
+    return ChainSettings(**options)
+
+
+def amed_sampler(
+    *,
+    chains: ChainSettings | None = None,
+    proposal: ProposalSettings | None = None,
+    start: StartPolicy | None = None,
+    **kwargs: Any,
+) -> MetropolisHastingsSampler:
+    """The sampler on BIT_SPACE; by default one chain starting at uniform 8 bits, seed 0."""
     options: dict[str, Any] = {
         "search_space": BIT_SPACE,
-        "score": quality_scores([1.0]),
-        "initial_params": EIGHT_BITS,
-        "temperature": 0.01,
+        "chains": chains or chain_settings(),
+        "proposal": proposal,
+        "start": start or FixedStart(EIGHT_BITS),
         "seed": 0,
     }
     options.update(kwargs)
@@ -123,29 +144,18 @@ class TestOptunaConformance(
         ({"search_space": {"x": CategoricalDistribution((True, False))}}, "search_space"),
         ({"search_space": {"x": CategoricalDistribution((2, 8, 4))}}, "search_space"),
         ({"search_space": {"x": CategoricalDistribution((2, 2, 4))}}, "search_space"),
-        ({"temperature": 0.0}, "temperature"),
-        ({"temperature": -1.0}, "temperature"),
-        ({"temperature": float("nan")}, "temperature"),
-        ({"temperature": "hot"}, "temperature"),
-        ({"temperature": [0.1, 0.0], "n_chains": 2}, "temperature"),
-        ({"n_flips": 0}, "n_flips"),
-        ({"n_flips": 7}, "n_flips"),
-        ({"n_flips": 1.0}, "n_flips"),
-        ({"score": quality_scores([1.0, 2.0]), "n_chains": 3}, "n_chains"),
-        ({"score": quality_scores([1.0, 2.0]), "temperature": [0.1]}, "temperature"),
-        ({"score": [], "initial_params": None}, "score"),
-        ({"score": ["not callable"]}, "score"),
-        ({"n_chains": 0}, "n_chains"),
-        ({"chain_ids": [1]}, "chain_ids"),
-        ({"chain_ids": []}, "chain_ids"),
-        ({"score": quality_scores([1.0, 2.0]), "chain_ids": [0, 0]}, "chain_ids"),
-        ({"initial_params": {"00.layer0.conv": 8}}, "initial_params"),
-        ({"initial_params": {**EIGHT_BITS, "extra": 8}}, "initial_params"),
-        ({"initial_params": {**EIGHT_BITS, "00.layer0.conv": 9}}, "initial_params"),
-        ({"proposal_filter": lambda params: sum(params.values()) < 40}, "initial_params"),
-        ({"proposal_filter": "small"}, "proposal_filter"),
+        ({"proposal": ProposalSettings(n_flips=7)}, "n_flips"),
+        ({"start": FixedStart({"00.layer0.conv": 8})}, r"FixedStart\.params"),
+        (
+            {"proposal": ProposalSettings(proposal_filter=lambda p: sum(p.values()) < 40)},
+            r"FixedStart\.params must be accepted by proposal_filter",
+        ),
+        ({"chains": {"score": None}}, "chains"),
+        ({"proposal": {"n_flips": 1}}, "proposal"),
+        ({"start": EIGHT_BITS}, "start"),
         ({"seed": -1}, "seed"),
-        ({"boundary": "sideways"}, "boundary"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": True}, "seed"),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_them(
@@ -155,22 +165,14 @@ def test_bad_arguments_raise_value_error_naming_them(
         amed_sampler(**kwargs)
 
 
-def test_single_value_parameters_cannot_move() -> None:
-    space = {"a": CategoricalDistribution((8,)), "b": IntDistribution(2, 4)}
-    MetropolisHastingsSampler(search_space=space, n_flips=1)
-    with pytest.raises(ValueError, match="n_flips"):
-        MetropolisHastingsSampler(search_space=space, n_flips=2)
-
-
-def test_even_n_flips_warns_about_parity() -> None:
-    with pytest.warns(UserWarning, match="parity"):
-        amed_sampler(n_flips=2)
-
-
-def test_lazy_boundary_reaches_every_parity_so_even_n_flips_do_not_warn() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        amed_sampler(n_flips=2, boundary="lazy")
+def test_defaults_make_a_one_chain_sampler_with_a_random_start(check_chain: CheckChain) -> None:
+    sampler = MetropolisHastingsSampler(search_space=BIT_SPACE, seed=1)
+    assert sampler.n_chains == 1 and sampler.chain_ids == (0,)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda trial: sum(accuracy_latency(trial)), n_trials=5)
+    history = check_chain(study, 0, BIT_SPACE)
+    assert [record.kind for record in history] == ["init"] + ["move"] * 4
+    assert history[0].temperature == 0.01
 
 
 def test_lazy_chain_accepts_more_moves_from_the_eight_bit_start(check_chain: CheckChain) -> None:
@@ -179,7 +181,11 @@ def test_lazy_chain_accepts_more_moves_from_the_eight_bit_start(check_chain: Che
     accepted = {"forced": 0, "lazy": 0}
     for boundary in accepted:
         for seed in range(3):
-            sampler = amed_sampler(n_flips=3, boundary=boundary, temperature=0.05, seed=seed)
+            sampler = amed_sampler(
+                chains=chain_settings(temperature=0.05),
+                proposal=ProposalSettings(n_flips=3, boundary=boundary),
+                seed=seed,
+            )
             study = amed_study(sampler)
             study.optimize(accuracy_latency, n_trials=40)
             history = check_chain(study, 0, BIT_SPACE, n_flips=3, lazy=boundary == "lazy")
@@ -189,7 +195,7 @@ def test_lazy_chain_accepts_more_moves_from_the_eight_bit_start(check_chain: Che
 
 
 def test_multi_objective_study_without_score_is_refused() -> None:
-    study = amed_study(amed_sampler(score=None))
+    study = amed_study(amed_sampler(chains=ChainSettings()))
     with pytest.raises(ValueError, match="score"):
         study.optimize(accuracy_latency, n_trials=1)
 
@@ -221,7 +227,10 @@ def test_single_objective_default_score_minimises(check_chain: CheckChain) -> No
         return sum((trial.suggest_int(name, 0, 10) - 7) ** 2 for name in space)
 
     sampler = MetropolisHastingsSampler(
-        search_space=space, initial_params=dict.fromkeys(space, 0), temperature=0.5, seed=3
+        search_space=space,
+        chains=ChainSettings(temperature=0.5),
+        start=FixedStart(dict.fromkeys(space, 0)),
+        seed=3,
     )
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=150)
@@ -299,7 +308,11 @@ def test_proposal_filter_is_respected(check_chain: CheckChain) -> None:
     def allowed(params: dict[str, int]) -> bool:
         return params[LAYERS[0]] >= 6 and sum(params.values()) >= 30
 
-    study = amed_study(amed_sampler(proposal_filter=allowed, temperature=0.05))
+    sampler = amed_sampler(
+        chains=chain_settings(temperature=0.05),
+        proposal=ProposalSettings(proposal_filter=allowed),
+    )
+    study = amed_study(sampler)
     study.optimize(accuracy_latency, n_trials=60)
     assert all(allowed(trial.params) for trial in study.trials)
     assert {trial.params[LAYERS[0]] for trial in study.trials} == {6, 7, 8}
@@ -308,7 +321,7 @@ def test_proposal_filter_is_respected(check_chain: CheckChain) -> None:
 
 def test_annealing_temperature_follows_the_chain_step(check_chain: CheckChain) -> None:
     schedule = GeometricAnnealing(initial_temperature=0.1, decay=0.9, min_temperature=0.02)
-    study = amed_study(amed_sampler(temperature=schedule))
+    study = amed_study(amed_sampler(chains=chain_settings(temperature=schedule)))
     study.optimize(accuracy_latency, n_trials=30)
     history = check_chain(study, 0, BIT_SPACE)
     for record in history:
@@ -322,18 +335,11 @@ def test_user_attrs_can_be_turned_off(check_chain: CheckChain) -> None:
     check_chain(study, 0, BIT_SPACE, user_attrs=False)
 
 
-def test_chain_history_of_an_unused_chain_is_empty() -> None:
-    study = amed_study(amed_sampler())
-    study.optimize(accuracy_latency, n_trials=2)
-    assert chain_history(study, 5) == []
-    with pytest.raises(ValueError, match="chain_id"):
-        chain_history(study, -1)
-
-
 # -- determinism ------------------------------------------------------------------------------
 
 
 def _param_sequence(seed: int, n_trials: int = 25, **kwargs: Any) -> list[dict[str, Any]]:
+    """The params of a study's trials, for `amed_sampler(seed=seed, **kwargs)`."""
     study = amed_study(amed_sampler(seed=seed, **kwargs))
     study.optimize(accuracy_latency, n_trials=n_trials)
     return [trial.params for trial in study.trials]
@@ -342,8 +348,8 @@ def _param_sequence(seed: int, n_trials: int = 25, **kwargs: Any) -> list[dict[s
 def test_same_seed_same_trials_other_seed_other_trials() -> None:
     assert _param_sequence(7) == _param_sequence(7)
     assert _param_sequence(7) != _param_sequence(8)
-    scores = quality_scores([0.5, 2.0])
-    assert _param_sequence(7, score=scores) == _param_sequence(7, score=scores)
+    chains = chain_settings([0.5, 2.0])
+    assert _param_sequence(7, chains=chains) == _param_sequence(7, chains=chains)
 
 
 def test_a_new_sampler_continues_a_stored_chain_exactly() -> None:
@@ -441,7 +447,7 @@ def test_chains_in_one_process_take_turns_and_adopt_the_shared_start(
         evaluated.append(trial.params)
         return values
 
-    study = amed_study(amed_sampler(score=quality_scores(weights)))
+    study = amed_study(amed_sampler(chains=chain_settings(weights)))
     study.optimize(objective, n_trials=90)
     histories = [check_chain(study, c, BIT_SPACE) for c in range(3)]
     assert evaluated[:3].count(EIGHT_BITS) == 1
@@ -460,26 +466,10 @@ def test_chains_in_one_process_take_turns_and_adopt_the_shared_start(
     assert mean_bits[0] > mean_bits[1] > mean_bits[2]
 
 
-def test_without_sharing_every_chain_evaluates_its_start(check_chain: CheckChain) -> None:
-    study = amed_study(amed_sampler(score=quality_scores([0.5, 2.0]), share_initial_trial=False))
-    study.optimize(accuracy_latency, n_trials=4)
-    assert [trial.params for trial in study.trials[:2]] == [EIGHT_BITS, EIGHT_BITS]
-    for chain in (0, 1):
-        assert check_chain(study, chain, BIT_SPACE)[0].kind == "init"
-
-
-def test_random_starts_differ_between_chains(check_chain: CheckChain) -> None:
-    study = amed_study(amed_sampler(score=quality_scores([0.5, 2.0]), initial_params=None))
-    study.optimize(accuracy_latency, n_trials=2)
-    assert study.trials[0].params != study.trials[1].params
-    for chain in (0, 1):
-        assert check_chain(study, chain, BIT_SPACE)[0].kind == "init"
-
-
 def test_one_chain_per_worker_sharing_a_storage(check_chain: CheckChain) -> None:
     storage = InMemoryStorage()
-    scores = quality_scores([0.5, 1.0, 2.0])
-    study = amed_study(amed_sampler(score=scores, chain_ids=[0]), storage=storage)
+    chains = chain_settings([0.5, 1.0, 2.0])
+    study = amed_study(amed_sampler(chains=replace(chains, chain_ids=[0])), storage=storage)
     study.optimize(accuracy_latency, n_trials=1)  # Chain 0 evaluates the shared start.
     errors: list[BaseException] = []
 
@@ -488,7 +478,7 @@ def test_one_chain_per_worker_sharing_a_storage(check_chain: CheckChain) -> None
             own = optuna.load_study(
                 study_name=study.study_name,
                 storage=storage,
-                sampler=amed_sampler(score=scores, chain_ids=[chain]),
+                sampler=amed_sampler(chains=replace(chains, chain_ids=[chain])),
             )
             own.optimize(accuracy_latency, n_trials=25)
         except BaseException as error:  # Re-raised in the main thread.
@@ -550,7 +540,7 @@ def _count_sampler_calls(sampler: MetropolisHastingsSampler, storage: _CountingS
 
 def test_storage_calls_per_trial_do_not_grow_with_the_study() -> None:
     storage = _CountingStorage()
-    sampler = amed_sampler(score=quality_scores([0.5, 2.0]))
+    sampler = amed_sampler(chains=chain_settings([0.5, 2.0]))
     _count_sampler_calls(sampler, storage)
     study = amed_study(sampler, storage=storage)
     study.optimize(accuracy_latency, n_trials=20)
@@ -574,93 +564,3 @@ def test_sampler_pickles() -> None:
     study_a.optimize(accuracy_latency, n_trials=10)
     study_b.optimize(accuracy_latency, n_trials=10)
     assert [t.params for t in study_a.trials] == [t.params for t in study_b.trials]
-
-
-# -- the best start among candidates -----------------------------------------------------------
-
-UNIFORM_STARTS = [{name: bits for name in LAYERS} for bits in (8, 6, 4, 2)]
-
-
-def test_candidates_are_evaluated_first_then_each_chain_adopts_its_best(
-    check_chain: CheckChain,
-) -> None:
-    weights = [0.0, 3.0]
-    sampler = amed_sampler(
-        initial_params=None, start_candidates=UNIFORM_STARTS, score=quality_scores(weights)
-    )
-    study = amed_study(sampler)
-    study.optimize(accuracy_latency, n_trials=12)
-    trials = study.trials
-    # The first four trials evaluate the candidates in order and belong to no chain.
-    for index, params in enumerate(UNIFORM_STARTS):
-        assert trials[index].params == params
-        assert trials[index].system_attrs["mh:candidate"]["index"] == index
-        assert trials[index].user_attrs["mh_candidate"] == index
-        assert "mh:proposal" not in trials[index].system_attrs
-    for chain, weight in enumerate(weights):
-        history = check_chain(study, chain, BIT_SPACE)
-        assert history[0].kind == "adopted"
-        score = quality_scores([weight])[0]
-        best = max(trials[:4], key=lambda t: (score(t.values), -t.number))
-        assert history[0].trial_number == best.number
-        assert history[0].score == pytest.approx(score(best.values))
-    # lambda = 0 keeps the accurate 8-bit start; lambda = 3 prefers a low-latency one.
-    assert chain_history(study, 0)[0].params == UNIFORM_STARTS[0]
-    assert chain_history(study, 1)[0].params != UNIFORM_STARTS[0]
-
-
-def test_a_failed_candidate_is_evaluated_once_more() -> None:
-    failures = Counter()
-
-    def flaky(trial: optuna.Trial) -> tuple[float, float]:
-        values = accuracy_latency(trial)
-        if trial.params == UNIFORM_STARTS[1] and not failures[1]:
-            failures[1] += 1
-            raise RuntimeError("evaluation crashed")
-        return values
-
-    study = amed_study(amed_sampler(initial_params=None, start_candidates=UNIFORM_STARTS))
-    study.optimize(flaky, n_trials=7, catch=(RuntimeError,))
-    evaluated = [t.system_attrs["mh:candidate"]["index"] for t in study.trials[:5]]
-    assert evaluated == [0, 1, 1, 2, 3]
-    assert [t.state for t in study.trials[1:3]] == [TrialState.FAIL, TrialState.COMPLETE]
-    assert chain_history(study)[0].kind == "adopted"
-
-
-def test_interrupted_candidate_phase_resumes_the_same_chain() -> None:
-    def params_of(study: optuna.Study) -> list[dict[str, Any]]:
-        return [t.params for t in study.trials]
-
-    def sampler() -> MetropolisHastingsSampler:
-        return amed_sampler(initial_params=None, start_candidates=UNIFORM_STARTS, seed=5)
-
-    whole = amed_study(sampler())
-    whole.optimize(accuracy_latency, n_trials=15)
-    storage = InMemoryStorage()
-    first = amed_study(sampler(), storage=storage)
-    first.optimize(accuracy_latency, n_trials=2)
-    resumed = optuna.load_study(study_name=first.study_name, storage=storage, sampler=sampler())
-    resumed.optimize(accuracy_latency, n_trials=13)
-    assert params_of(resumed) == params_of(whole)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"start_candidates": UNIFORM_STARTS}, "either initial_params or start_candidates"),
-        ({"initial_params": None, "start_candidates": []}, "non-empty"),
-        ({"initial_params": None, "start_candidates": [EIGHT_BITS, EIGHT_BITS]}, "distinct"),
-        ({"initial_params": None, "start_candidates": [{"x": 8}]}, r"start_candidates\[0\]"),
-        (
-            {
-                "initial_params": None,
-                "start_candidates": UNIFORM_STARTS,
-                "proposal_filter": lambda params: sum(params.values()) < 40,
-            },
-            r"start_candidates\[0\] must be accepted",
-        ),
-    ],
-)
-def test_bad_start_candidates_are_refused(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        amed_sampler(**kwargs)

@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 
 from amed_opt.samplers import ChainStep
 from amed_opt.samplers import chain_history
-from amed_opt.storage import sqlite_wal_storage
+from amed_opt.study.storage import sqlite_wal_storage
 
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -36,9 +36,11 @@ WORKER = textwrap.dedent(
     import optuna
     from optuna.distributions import CategoricalDistribution
 
+    from amed_opt.samplers import ChainSettings
+    from amed_opt.samplers import FixedStart
     from amed_opt.samplers import MetropolisHastingsSampler
     from amed_opt.samplers import QualityScore
-    from amed_opt.storage import sqlite_wal_storage
+    from amed_opt.study.storage import sqlite_wal_storage
 
     BITS = (2, 3, 4, 5, 6, 7, 8)
     LAYERS = [f"layer{i}" for i in range(5)]
@@ -63,10 +65,12 @@ WORKER = textwrap.dedent(
     def make_sampler(cls=MetropolisHastingsSampler, chain_ids=None):
         return cls(
             search_space=SPACE,
-            score=[QualityScore(latency_reference=12.0, latency_weight=w) for w in (0.5, 2.0)],
-            initial_params={name: 8 for name in LAYERS},
-            temperature=0.02,
-            chain_ids=chain_ids,
+            chains=ChainSettings(
+                score=[QualityScore(latency_reference=12.0, latency_weight=w) for w in (0.5, 2.0)],
+                temperature=0.02,
+                chain_ids=chain_ids,
+            ),
+            start=FixedStart({name: 8 for name in LAYERS}),
             seed=3,
         )
 

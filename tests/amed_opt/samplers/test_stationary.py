@@ -29,7 +29,10 @@ from optuna.distributions import CategoricalDistribution
 from optuna.distributions import IntDistribution
 
 from amed_opt.samplers import Boundary
+from amed_opt.samplers import ChainSettings
+from amed_opt.samplers import FixedStart
 from amed_opt.samplers import MetropolisHastingsSampler
+from amed_opt.samplers import ProposalSettings
 from amed_opt.samplers import chain_history
 from amed_opt.samplers._acceptance import acceptance_probability
 from amed_opt.samplers._proposals import NeighbourProposal
@@ -322,9 +325,9 @@ def test_sampler_in_optuna_visits_states_with_target_frequencies(boundary: str) 
 
     sampler = MetropolisHastingsSampler(
         search_space=SMALL,
-        temperature=1.0,
-        boundary=boundary,
-        initial_params={"a": 2, "b": 0, "c": 1},
+        chains=ChainSettings(temperature=1.0),
+        proposal=ProposalSettings(boundary=boundary),
+        start=FixedStart({"a": 2, "b": 0, "c": 1}),
         seed=0,
     )
     study = optuna.create_study(direction="maximize", sampler=sampler)

@@ -1,0 +1,96 @@
+"""The sampler factory: the spec's sampler over the study's search space, every argument pinned.
+
+The baselines' arguments are written out rather than left to Optuna's defaults, because Optuna 5
+changed TPE's defaults (multivariate, constant liar); a comparison must not change meaning with
+the Optuna version (METHOD.md §10).
+"""
+
+from __future__ import annotations
+
+import optuna
+from optuna.samplers import BaseSampler
+
+from amed_opt.samplers import BestOfCandidates
+from amed_opt.samplers import Boundary
+from amed_opt.samplers import ChainSettings
+from amed_opt.samplers import ConstantTemperature
+from amed_opt.samplers import FixedStart
+from amed_opt.samplers import GeometricAnnealing
+from amed_opt.samplers import MetropolisHastingsSampler
+from amed_opt.samplers import ProposalSettings
+from amed_opt.study.score import quality_scores
+from amed_opt.study.search_space import BitSearchSpace
+from amed_opt.study.search_space import size_filter
+from amed_opt.study.search_space import start_bits
+from amed_opt.study.spec import ChainStart
+from amed_opt.study.spec import SamplerName
+from amed_opt.study.spec import StudySpec
+
+
+def build_sampler(
+    spec: StudySpec,
+    space: BitSearchSpace,
+    *,
+    reference_latency_ms: float,
+    max_size_bytes: int | None,
+) -> BaseSampler:
+    """The spec's sampler over `space`, with every argument pinned (METHOD.md §10).
+
+    The baselines' arguments are written out rather than left to Optuna's defaults, because
+    Optuna 5 changed TPE's defaults (multivariate, constant liar); a comparison must not change
+    meaning with the Optuna version.
+    """
+    seed = spec.seed
+    name = spec.sampler.name
+    if name is SamplerName.AMED:
+        settings = spec.sampler
+        scores = quality_scores(spec, reference_latency_ms)
+        temperature: ConstantTemperature | GeometricAnnealing
+        if settings.annealing < 1.0:
+            temperature = GeometricAnnealing(
+                settings.temperature, settings.annealing, settings.min_temperature
+            )
+        else:
+            temperature = ConstantTemperature(settings.temperature)
+        top = start_bits(space, max_size_bytes)
+        uniform = [
+            space.uniform_params(bits) for bits in sorted(space.candidate_bits) if bits <= top
+        ]
+        # Highest bits first: trial 0 is the latency reference either way.
+        start: FixedStart | BestOfCandidates
+        if settings.start is ChainStart.BEST_UNIFORM:
+            start = BestOfCandidates(uniform[::-1])
+        else:
+            start = FixedStart(uniform[-1])
+        return MetropolisHastingsSampler(
+            search_space=space.distributions(),
+            chains=ChainSettings(score=scores, temperature=temperature),
+            proposal=ProposalSettings(
+                n_flips=settings.n_flips,
+                boundary=Boundary(settings.boundary.value),
+                proposal_filter=(
+                    None if max_size_bytes is None else size_filter(space, max_size_bytes)
+                ),
+            ),
+            start=start,
+            seed=seed,
+        )
+    if name is SamplerName.TPE:
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            n_startup_trials=10,
+            n_ei_candidates=24,
+            multivariate=True,
+            group=False,
+            constant_liar=False,
+        )
+    if name is SamplerName.NSGA2:
+        return optuna.samplers.NSGAIISampler(
+            seed=seed,
+            population_size=20,
+            mutation_prob=None,
+            crossover=optuna.samplers.nsgaii.UniformCrossover(swapping_prob=0.5),
+            crossover_prob=0.9,
+            swapping_prob=0.5,
+        )
+    return optuna.samplers.RandomSampler(seed=seed)

@@ -1,0 +1,56 @@
+"""What a study is called and what it measures: the names every part of amed-opt agrees on.
+
+A study in the storage is one (spec, sampler, seed): `<spec name>-<sampler>-seed<seed>`. Its
+objectives are `accuracy` (maximize) and `latency_ms` (minimize), in that order; these names and
+the study's `spec` user attribute are a stable interface read by the dashboard, `compare` and
+`finetune`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from optuna.study import StudyDirection
+
+from amed_opt.study.spec import SamplerName
+
+
+if TYPE_CHECKING:
+    from amed_opt.study.spec import StudySpec
+
+METRIC_NAMES = ("accuracy", "latency_ms")
+"""The study's objectives, in the order the objective returns them."""
+DIRECTIONS = (StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE)
+"""Their directions."""
+SPEC_ATTR = "spec"
+"""Study user attribute holding `StudySpec.to_dict()`."""
+REFERENCE_LATENCY_ATTR = "reference_latency_ms"
+"""Study user attribute holding the latency of the uniform 8-bit network (ms)."""
+
+
+def study_name(spec: StudySpec) -> str:
+    """The study's name in the storage: one study per (spec, sampler, seed)."""
+    return f"{spec.name}-{spec.sampler.name.value}-seed{spec.seed}"
+
+
+def describe_sampler(spec: StudySpec) -> str:
+    """One line describing the sampler, for the dashboard note and the console."""
+    settings = spec.sampler
+    if settings.name is SamplerName.AMED:
+        schedule = (
+            f"T0={settings.temperature:g}, x{settings.annealing:g} per step, "
+            f"floor {settings.min_temperature:g}"
+            if settings.annealing < 1.0
+            else f"T={settings.temperature:g}"
+        )
+        weights = ", ".join(f"{w:g}" for w in settings.latency_weights)
+        return (
+            f"AMED Metropolis-Hastings, {len(settings.latency_weights)} chain(s) with latency "
+            f"weights [{weights}], {settings.n_flips} layer(s) per proposal "
+            f"({settings.boundary.value} at the ends), {schedule}, start {settings.start.value}"
+        )
+    return {
+        SamplerName.TPE: "Optuna TPESampler (multivariate, 10 start-up trials, pinned)",
+        SamplerName.NSGA2: "Optuna NSGAIISampler (population 20, uniform crossover, pinned)",
+        SamplerName.RANDOM: "Optuna RandomSampler",
+    }[settings.name]

@@ -1,0 +1,97 @@
+"""The Optuna objective: trial → bit allocation → evaluator → (accuracy, latency_ms).
+
+It is the only place that writes a trial's user attributes, so every trial in the storage carries
+the same record: the compact allocation, latency in cycles and milliseconds, weight size, per-layer
+cycles and which layers are memory-bound. A model-size limit becomes an Optuna constraint
+(`size_kib` over the limit, feasible when <= 0); the AMED sampler never proposes over-limit
+allocations, the baselines learn from the constraint.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+from typing import Protocol
+
+
+if TYPE_CHECKING:
+    import optuna
+
+    from amed_opt.study.bits import BitConfig
+    from amed_opt.study.metrics import TrialMetrics
+    from amed_opt.study.search_space import BitSearchSpace
+
+# optuna-dashboard 0.21 reads feasibility only from this legacy system attribute, not from
+# Optuna 5's `trial.set_constraint` keys (see docs/dashboard notes in the README).
+_LEGACY_CONSTRAINTS_KEY = "constraints"
+
+
+class TrialEvaluator(Protocol):
+    """Anything that measures an allocation: the torch `Evaluator`, or a synthetic model."""
+
+    def evaluate(self, bits: BitConfig) -> TrialMetrics: ...
+
+
+class MeasuredCallback(Protocol):
+    """Called by the objective once a trial is measured, while the trial is still running.
+
+    A trial can take artifacts and attributes only until it finishes, so this is not an Optuna
+    `callbacks=` entry (those run after the trial is frozen): `ParetoArtifacts` is one.
+    """
+
+    def __call__(
+        self, trial: optuna.Trial, metrics: TrialMetrics, bits: BitConfig, *, feasible: bool
+    ) -> object: ...
+
+
+class Objective:
+    """Callable for `study.optimize`.
+
+    Args:
+        evaluator: Measures an allocation.
+        space: The study's search space.
+        max_size_bytes: Weight-size limit in bytes, or None.
+        on_measured: Called with each measured trial (e.g. `ParetoArtifacts`, which uploads an
+            allocation image for trials that reach the Pareto front), or None.
+    """
+
+    def __init__(
+        self,
+        evaluator: TrialEvaluator,
+        space: BitSearchSpace,
+        *,
+        max_size_bytes: int | None = None,
+        on_measured: MeasuredCallback | None = None,
+    ) -> None:
+        self._evaluator = evaluator
+        self._space = space
+        self._max_size_bytes = max_size_bytes
+        self._on_measured = on_measured
+        self.evaluation_seconds = 0.0
+        """Seconds spent inside `evaluator.evaluate`, summed over calls (for overhead reports)."""
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, float]:
+        bits = self._space.suggest(trial)
+        started = time.perf_counter()
+        metrics = self._evaluator.evaluate(bits)
+        elapsed = time.perf_counter() - started
+        self.evaluation_seconds += elapsed
+
+        trial.set_user_attr("bits", bits.compact())
+        trial.set_user_attr("latency_cycles", int(metrics.latency_cycles))
+        trial.set_user_attr("size_bytes", int(metrics.size_bytes))
+        trial.set_user_attr(
+            "cycles_by_layer", {k: int(v) for k, v in metrics.cycles_by_layer.items()}
+        )
+        trial.set_user_attr("memory_bound_layers", list(metrics.memory_bound_layers))
+        trial.set_user_attr("evaluation_s", round(elapsed, 4))
+        violation = 0.0
+        if self._max_size_bytes is not None:
+            violation = (metrics.size_bytes - self._max_size_bytes) / 1024
+            trial.set_constraint("size_kib_over_limit", violation)
+            trial.storage.set_trial_system_attr(
+                trial._trial_id, _LEGACY_CONSTRAINTS_KEY, [violation]
+            )
+        if self._on_measured is not None:
+            self._on_measured(trial, metrics, bits, feasible=violation <= 0)
+        return float(metrics.accuracy), float(metrics.latency_ms)

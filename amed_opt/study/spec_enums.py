@@ -1,0 +1,52 @@
+"""The choices a study file names by string (`mode = "shared"`), as enums of the spec."""
+
+from __future__ import annotations
+
+import enum
+
+
+class EvaluatorMode(enum.Enum):
+    """How trials relate to each other (METHOD.md §6)."""
+
+    SHARED = "shared"
+    """One network keeps training across trials, as in the paper."""
+    FRESH = "fresh"
+    """Every trial starts from the float checkpoint; trials are independent."""
+
+
+class AccuracyModel(enum.Enum):
+    """Where a trial's accuracy comes from."""
+
+    MEASURED = "measured"
+    """The quantized network on the validation split (the only choice for real results)."""
+    SYNTHETIC = "synthetic"
+    """A seeded stand-in formula (`amed_opt.evaluation.synthetic`), for tests and fast sampler
+    comparisons only."""
+
+
+class SamplerName(enum.Enum):
+    """Which sampler drives the search."""
+
+    AMED = "amed"
+    TPE = "tpe"
+    NSGA2 = "nsga2"
+    RANDOM = "random"
+
+
+class ProposalBoundary(enum.Enum):
+    """What the AMED proposal does with a chosen layer at 2 or 8 bits (`samplers.Boundary`)."""
+
+    FORCED = "forced"
+    """Takes the only legal step (METHOD.md §5, the paper's sampler)."""
+    LAZY = "lazy"
+    """Steps inward or stays, 1/2 each: a symmetric proposal, no Hastings penalty at the ends."""
+
+
+class ChainStart(enum.Enum):
+    """Where the AMED chains start."""
+
+    HIGHEST_UNIFORM = "highest-uniform"
+    """Uniform 8 bits (or the highest uniform bitwidth under the size limit): METHOD.md §5."""
+    BEST_UNIFORM = "best-uniform"
+    """The uniform allocations are evaluated first, from the highest bitwidth down; each chain
+    starts from the one its own score ranks highest."""

@@ -1,0 +1,280 @@
+"""The sections of a study file (`[model]`, `[data]`, ...) as frozen, self-validating dataclasses.
+
+Each field's line in its class docstring is its documentation. Every section checks its own
+fields in `__post_init__` (`FieldChecks`): types (a bool is not an integer), finite numbers and
+ranges; a `SpecError` names the key with its section (`sampler.temperature must be > 0, got 0`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from amed_opt.study.bits import MAX_BITS
+from amed_opt.study.bits import MIN_BITS
+from amed_opt.study.spec_checks import FieldChecks
+from amed_opt.study.spec_enums import AccuracyModel
+from amed_opt.study.spec_enums import ChainStart
+from amed_opt.study.spec_enums import EvaluatorMode
+from amed_opt.study.spec_enums import ProposalBoundary
+from amed_opt.study.spec_enums import SamplerName
+
+
+MIN_RESOLUTION = 8
+"""The smallest input side in pixels a study may ask for (0 asks for the native size)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """The network.
+
+    Attributes:
+        arch: A torchvision classification model name (`resnet18`, `mobilenet_v2`, ...).
+        weights: Where the float weights come from: `"train"` trains a baseline on first use and
+            caches it; a torchvision weights name (`"IMAGENET1K_V1"`) loads those; anything else
+            is a path to a local checkpoint (a state dict).
+    """
+
+    SECTION: ClassVar[str] = "model"
+
+    arch: str
+    weights: str = "train"
+
+    def __post_init__(self) -> None:
+        FieldChecks(self, self.SECTION).non_empty("arch", "weights")
+
+
+@dataclass(frozen=True, slots=True)
+class DataSpec:
+    """The dataset and how it is split and batched.
+
+    Attributes:
+        dataset: `fashion-mnist` (default, Debian's `dataset-fashion-mnist`), `cifar10`,
+            `cifar100`, `imagenet` (a local ImageFolder tree) or `synthetic` (random images,
+            for tests and smoke runs only).
+        root: Dataset folder; empty means the dataset's default location.
+        resolution: Input side in pixels, at least `MIN_RESOLUTION` (8); 0 means the
+            dataset's native size.
+        validation_images: Images held out from the training set (seeded) to score trials.
+        calibration_images: Training images used to initialise quantizer steps.
+        batch_size: Batch size for training (baseline and QAT).
+        eval_batch_size: Batch size for evaluation.
+        num_workers: DataLoader worker processes.
+    """
+
+    SECTION: ClassVar[str] = "data"
+
+    dataset: str = "fashion-mnist"
+    root: str = ""
+    resolution: int = 0
+    validation_images: int = 2000
+    calibration_images: int = 512
+    batch_size: int = 128
+    eval_batch_size: int = 500
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        check = FieldChecks(self, self.SECTION)
+        check.non_empty("dataset")
+        check.require(
+            self.resolution == 0 or self.resolution >= MIN_RESOLUTION,
+            "resolution",
+            f"must be 0 (native size) or >= {MIN_RESOLUTION} pixels, got {self.resolution}",
+        )
+        check.positive("validation_images", "calibration_images", "batch_size", "eval_batch_size")
+        check.at_least(0, "num_workers")
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineSpec:
+    """Recipe of the float baseline trained on first use (SGD, Nesterov, cosine schedule).
+
+    Attributes:
+        epochs: Training epochs over the training split (validation images excluded).
+        lr: Peak learning rate (> 0).
+        momentum: SGD momentum, in [0, 1).
+        weight_decay: L2 weight decay (>= 0).
+    """
+
+    SECTION: ClassVar[str] = "baseline"
+
+    epochs: int = 3
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+
+    def __post_init__(self) -> None:
+        check = FieldChecks(self, self.SECTION)
+        check.at_least(0, "epochs", "weight_decay")
+        check.positive("lr")
+        check.below_one("momentum")
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluatorSpec:
+    """How a trial's accuracy is measured.
+
+    Attributes:
+        mode: `shared` (weights keep training across trials) or `fresh` (from the float
+            checkpoint every trial).
+        steps_per_trial: Quantization-aware SGD steps before measuring.
+        lr: QAT learning rate (weights and quantizer steps). Small, because QAT starts from a
+            converged float model: on r18, 3 shared-mode steps at 0.01 cost 6.5 points of
+            validation accuracy, at 0.001 none.
+        momentum: QAT SGD momentum, in [0, 1).
+        recalibrate_bn: Re-estimate BatchNorm statistics on the calibration images after
+            quantizing (cheap, and it recovers most low-bit PTQ accuracy).
+        accuracy_model: `measured` (default) or `synthetic`, a labelled stand-in formula that
+            needs no data or training, for tests and fast sampler comparisons only.
+    """
+
+    SECTION: ClassVar[str] = "evaluator"
+
+    mode: EvaluatorMode = EvaluatorMode.FRESH
+    steps_per_trial: int = 0
+    lr: float = 0.001
+    momentum: float = 0.9
+    recalibrate_bn: bool = True
+    accuracy_model: AccuracyModel = AccuracyModel.MEASURED
+
+    def __post_init__(self) -> None:
+        check = FieldChecks(self, self.SECTION)
+        check.at_least(0, "steps_per_trial")
+        check.positive("lr")
+        check.below_one("momentum")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSpec:
+    """The search space.
+
+    Attributes:
+        bits: Ordered candidate bitwidths of each searched layer.
+        separate_activation_bits: Search weight and activation bits as two parameters per layer
+            (both from `bits`); otherwise one parameter sets both.
+        fixed_bits: Bitwidth of the first and last quantizable layers, which are not searched.
+        max_size_kib: Hard limit on weight storage in KiB (bit-packed); 0 means none.
+            Over-limit allocations are never evaluated.
+    """
+
+    SECTION: ClassVar[str] = "search"
+
+    bits: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 8)
+    separate_activation_bits: bool = False
+    fixed_bits: int = 8
+    max_size_kib: float = 0.0
+
+    def __post_init__(self) -> None:
+        check = FieldChecks(self, self.SECTION)
+        bits = self.bits
+        check.require(bool(bits), "bits", "must list at least one bitwidth")
+        increasing = list(bits) == sorted(set(bits))
+        check.require(increasing, "bits", f"must be strictly increasing, got {list(bits)}")
+        for value in bits:
+            check.require(
+                MIN_BITS <= value <= MAX_BITS,
+                "bits",
+                f"values must be in [{MIN_BITS}, {MAX_BITS}], got {value}",
+            )
+        check.require(
+            MIN_BITS <= self.fixed_bits <= MAX_BITS,
+            "fixed_bits",
+            f"must be in [{MIN_BITS}, {MAX_BITS}], got {self.fixed_bits}",
+        )
+        check.at_least(0, "max_size_kib", note=" (0 = no limit)")
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareSpec:
+    """The accelerator.
+
+    Attributes:
+        preset: A preset of the `hardware` package (`scale-sim`, `eyeriss`, `scale-sim-lowmem`)
+            or a path to a preset TOML file.
+    """
+
+    SECTION: ClassVar[str] = "hardware"
+
+    preset: str = "scale-sim"
+
+    def __post_init__(self) -> None:
+        FieldChecks(self, self.SECTION).non_empty("preset")
+
+
+@dataclass(frozen=True, slots=True)
+class SamplerSpec:
+    """The sampler and the quality score of METHOD.md §4-5.
+
+    Attributes:
+        name: `amed` (the Metropolis-Hastings chain), `tpe`, `nsga2` or `random`.
+        temperature: MH temperature at the start of each chain (accuracy-fraction units).
+        min_temperature: Floor of the annealed temperature, in (0, `temperature`].
+        annealing: Geometric factor per chain step, in (0, 1] (1.0 keeps the temperature
+            constant).
+        n_flips: Layers chosen per proposal.
+        boundary: `forced` (a chosen layer at 2 or 8 bits takes the only legal step, as in
+            METHOD.md §5) or `lazy` (it steps inward or stays, 1/2 each; leaving the all-8-bit
+            start then costs no Hastings factor, see docs/sampler.md).
+        start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
+            `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
+            starts from the one with its highest `Q`; those trials count in the budget).
+        latency_weights: One chain per weight `lambda` in
+            `Q = acc - lambda * lat / lat_8bit - penalty`; several weights spread the chains
+            along the Pareto front.
+        accuracy_threshold: Accuracy (fraction) below which the penalty applies; 0 means none.
+        penalty_slope: Penalty per unit of accuracy below the threshold (`mu`).
+    """
+
+    SECTION: ClassVar[str] = "sampler"
+
+    name: SamplerName = SamplerName.AMED
+    temperature: float = 0.01
+    min_temperature: float = 0.001
+    annealing: float = 1.0
+    n_flips: int = 1
+    boundary: ProposalBoundary = ProposalBoundary.FORCED
+    start: ChainStart = ChainStart.HIGHEST_UNIFORM
+    latency_weights: tuple[float, ...] = (1.0,)
+    accuracy_threshold: float = 0.0
+    penalty_slope: float = 10.0
+
+    def __post_init__(self) -> None:
+        check = FieldChecks(self, self.SECTION)
+        check.positive("temperature")
+        check.require(
+            0 < self.min_temperature <= self.temperature,
+            "min_temperature",
+            f"must be in (0, sampler.temperature], got {self.min_temperature}",
+        )
+        check.require(
+            0 < self.annealing <= 1, "annealing", f"must be in (0, 1], got {self.annealing}"
+        )
+        check.at_least(1, "n_flips")
+        check.require(
+            bool(self.latency_weights) and all(w >= 0 for w in self.latency_weights),
+            "latency_weights",
+            f"must be a non-empty list of finite numbers >= 0, got {list(self.latency_weights)}",
+        )
+        check.require(
+            0 <= self.accuracy_threshold <= 1,
+            "accuracy_threshold",
+            f"must be a fraction in [0, 1], got {self.accuracy_threshold}",
+        )
+        check.at_least(0, "penalty_slope")
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSpec:
+    """Where trials are stored.
+
+    Attributes:
+        url: An Optuna storage URL; empty means the SQLite file `<study name>.db` in the
+            run's results folder (`amed_opt.study.storage.default_storage_url`).
+    """
+
+    SECTION: ClassVar[str] = "storage"
+
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        FieldChecks(self, self.SECTION)

@@ -1,0 +1,73 @@
+"""`StudySpec`: a whole study, its sections and its top-level keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from amed_opt.study.spec_checks import FieldChecks
+from amed_opt.study.spec_sections import BaselineSpec
+from amed_opt.study.spec_sections import DataSpec
+from amed_opt.study.spec_sections import EvaluatorSpec
+from amed_opt.study.spec_sections import HardwareSpec
+from amed_opt.study.spec_sections import ModelSpec
+from amed_opt.study.spec_sections import SamplerSpec
+from amed_opt.study.spec_sections import SearchSpec
+from amed_opt.study.spec_sections import StorageSpec
+
+
+@dataclass(frozen=True, slots=True)
+class StudySpec:
+    """A whole study.
+
+    Every section validates itself; the study checks its top-level keys and that each section
+    is of its type.
+
+    Attributes:
+        name: Study name in the storage (and the default result file names): not empty, no
+            spaces or slashes.
+        description: One paragraph shown in the dashboard note.
+        seed: Seed of the data split, the baseline training and the sampler.
+        n_trials: Default trial budget (finished trials, all chains together), > 0.
+    """
+
+    name: str
+    model: ModelSpec
+    description: str = ""
+    seed: int = 0
+    n_trials: int = 100
+    data: DataSpec = field(default_factory=DataSpec)
+    baseline: BaselineSpec = field(default_factory=BaselineSpec)
+    evaluator: EvaluatorSpec = field(default_factory=EvaluatorSpec)
+    search: SearchSpec = field(default_factory=SearchSpec)
+    hardware: HardwareSpec = field(default_factory=HardwareSpec)
+    sampler: SamplerSpec = field(default_factory=SamplerSpec)
+    storage: StorageSpec = field(default_factory=StorageSpec)
+
+    def __post_init__(self) -> None:
+        check = FieldChecks(self, "")
+        check.require(
+            bool(self.name) and not any(ch in self.name for ch in "/\\ "),
+            "name",
+            f"must be a non-empty name without spaces or slashes, got {self.name!r}",
+        )
+        check.positive("n_trials")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict of the whole spec (enums as their values)."""
+        plain: dict[str, Any] = to_plain(self)
+        return plain
+
+
+def to_plain(value: Any) -> Any:
+    """A spec value as plain data: dataclasses as dicts, enums as values, tuples as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [to_plain(item) for item in value]
+    return value

@@ -1,0 +1,85 @@
+"""AMED chain summaries read back from a real (in-memory, synthetic) AMED study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from amed_opt.app import build_sampler
+from amed_opt.compare._chains import chain_summaries
+from amed_opt.evaluation.synthetic import SyntheticEvaluator
+from amed_opt.samplers import chain_history
+from amed_opt.study.metrics import price_allocation
+from amed_opt.study.objective import Objective
+from amed_opt.study.search_space import BitSearchSpace
+from amed_opt.study.spec import StudySpec
+from amed_opt.study.spec import load_spec
+from hardware import LayerShape
+from hardware import SystolicArray
+from hardware import load_preset
+
+
+N_TRIALS = 9
+
+
+@pytest.fixture(scope="module")
+def amed_study() -> tuple[optuna.Study, StudySpec, float]:
+    """Nine trials of the study's two AMED chains (lambda 0.5 and 2) over five small layers."""
+    spec = load_spec(str(Path(__file__).resolve().parents[2] / "data" / "synthetic_study.toml"))
+    layers = [
+        LayerShape.conv2d(f"conv{i}", in_channels=32, out_channels=32, input_hw=(16, 16), kernel=3)
+        for i in range(5)
+    ]
+    hardware = SystolicArray(load_preset("scale-sim"))
+    space = BitSearchSpace(layers, spec.search)
+    reference_ms = price_allocation(hardware, layers, space.uniform_bits(8)).latency_ms
+    sampler = build_sampler(spec, space, reference_latency_ms=reference_ms, max_size_bytes=None)
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    objective = Objective(SyntheticEvaluator(layers, hardware, seed=0), space)
+    study.optimize(objective, n_trials=N_TRIALS)
+    return study, spec, reference_ms
+
+
+def test_every_chain_is_summarised_with_its_moves_and_head_trace(
+    amed_study: tuple[optuna.Study, StudySpec, float],
+) -> None:
+    study, spec, reference_ms = amed_study
+    trials = study.get_trials()
+    chains = chain_summaries(study, spec, {t.number for t in trials}, reference_ms)
+    assert [(c.chain, c.latency_weight) for c in chains] == [(0, 0.5), (1, 2.0)]
+    # One shared start (uniform 8 bits), then every trial is one chain's move.
+    assert sum(c.moves for c in chains) == N_TRIALS - 1
+    assert sum(c.accepted for c in chains) == sum(
+        bool(t.user_attrs.get("mh_accepted")) for t in trials[1:]
+    )
+    for chain in chains:
+        history = chain_history(study, chain.chain)
+        assert [row[0] for row in chain.proposals] == [s.step for s in history]
+        assert [bool(row[4]) for row in chain.proposals] == [s.accepted for s in history]
+        assert chain.temperatures == (0.01, 0.01)  # the study's constant temperature
+        assert 0 <= chain.mean_alpha <= 1
+        for _, head_number, accuracy, latency, mean_bits, quality in chain.trace:
+            head = trials[int(head_number)]
+            assert (accuracy, latency) == pytest.approx(
+                (head.values[0], head.values[1] / reference_ms)
+            )
+            assert quality == pytest.approx(accuracy - chain.latency_weight * latency)
+            assert 2 <= mean_bits <= 8
+
+
+def test_chains_stop_at_the_budget(amed_study: tuple[optuna.Study, StudySpec, float]) -> None:
+    study, spec, reference_ms = amed_study
+    chains = chain_summaries(study, spec, set(range(5)), reference_ms)
+    assert sum(c.moves for c in chains) == 4
+    assert all(row[1] < 5 for c in chains for row in c.proposals)
+
+
+def test_a_study_without_chains_has_no_chain_summaries(
+    amed_study: tuple[optuna.Study, StudySpec, float],
+) -> None:
+    _, spec, reference_ms = amed_study
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    study.add_trial(optuna.trial.create_trial(values=[0.5, 1.0], user_attrs={"bits": "8 8"}))
+    assert chain_summaries(study, spec, {0}, reference_ms) == []

@@ -1,0 +1,88 @@
+"""`render_report` on a hand-made analysis: sections in order, tables, missing values, the score
+with and without a penalty, the chains table and the provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from amed_opt.compare import Provenance
+from amed_opt.compare._plan import ComparisonPlan
+from amed_opt.compare._report import render_report
+from amed_opt.compare._types import Analysis
+
+
+def test_sections_come_in_order_with_the_verdict_first(
+    analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
+) -> None:
+    report = render_report(analysis, plan, provenance, {"fronts": "fronts.png"})
+    assert report.startswith("# Sampler comparison: `synthetic-r18`\n\n## Verdict\n\n- ")
+    headings = [line for line in report.splitlines() if line.startswith("#")]
+    assert headings[1:] == [
+        "## Verdict",
+        "## Setup",
+        "## Results",
+        "### Uniform allocations (every searched layer at b bits)",
+        "### Best-Q trial of each sampler",
+        "### AMED chains",
+        "## Figures",
+        "## Provenance",
+    ]
+    assert "- AMED (MH): amed settings\n- TPE: tpe settings" in report
+    assert "![fronts](fronts.png)" in report
+
+
+def test_tables_show_every_sampler_and_n_a_for_what_is_missing(
+    analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
+) -> None:
+    lines = render_report(analysis, plan, provenance, {}).splitlines()
+    header = lines.index(
+        "| sampler | seeds | hypervolume mean ± sd (min–max) | best Q (λ=1) mean ± sd (min–max) "
+        "| lowest front latency | uniform b-bit dominated in n seeds |"
+    )
+    assert lines[header + 2] == (
+        "| AMED (MH) | 1 | 0.6000 ± 0.0100 (0.5900–0.6100) | 0.5000 ± 0.0100 (0.4900–0.5100) "
+        "| 0.600 | 8b:3 |"
+    )
+    assert "| TPE | 0 | nan ± nan (n/a–n/a) | nan ± nan (n/a–n/a) | n/a | n/a |" in lines
+    # Budget 10: hypervolume at 2, 5, 8 and 10 trials; AMED has 6 so far.
+    assert "| sampler | 2 trials | 5 trials | 8 trials | 10 trials |" in lines
+    assert "| AMED (MH) | 0.2000 | 0.5000 | n/a | n/a |" in lines
+    assert "| AMED (MH) | 0.7000 ± 0.0000 | n/a |" in lines  # best Q at lambda 0.5 and 1
+    assert "| 8 | 0.9000 | 2.0000 | 1.000 |" in lines
+    assert "| AMED (MH) | 0 | 7 | 0.8800 | 0.600 | 5.00 | `8 4 6 8` |" in lines
+    assert "| 0 | 1 | 2 | 0.02 → 0.01 | 4 | 1 | 0.25 | 0.25 | 0.8800 | 0.600 | 5.00 |" in lines
+
+
+def test_setup_states_the_score_with_its_penalty_only_when_there_is_one(
+    analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
+) -> None:
+    plain = render_report(analysis, plan, provenance, {})
+    assert "- Q = accuracy - lambda * latency / 8-bit latency; headline lambda = 1." in plain
+    assert "uniform 8-bit latency 2.0000 ms" in plain and "seeds 0 (" in plain
+    strict = dataclasses.replace(analysis, q_threshold=0.85, q_slope=5.0, latency_weight=0.5)
+    text = render_report(strict, plan, provenance, {})
+    assert "- 5 * max(0, 0.85 - accuracy); headline lambda = 0.5." in text
+
+
+def test_provenance_names_command_commit_machine_and_time(
+    analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
+) -> None:
+    report = render_report(analysis, plan, provenance, {})
+    tail = report[report.index("## Provenance") :]
+    assert "- Command: `python -m amed_opt.compare --study x`" in tail
+    assert "- Commit: `abc123-dirty`" in tail
+    assert "2 CPUs (EPYC), torch 2 threads, device `cuda` (H200); Linux" in tail
+    assert "- Versions: optuna 5.0.0, torch 2.5" in tail
+    assert "12 s wall, 28 trials run, 24 allocations measured and 4 answered" in tail
+    assert "30 s of trial time, 12 s inside the evaluator" in tail
+    storage = f"- Storage: `{plan.storage_url}`; generated 2025-01-01T00:00:00+00:00.\n"
+    assert tail.endswith(storage)
+
+
+def test_no_chains_table_without_amed_chains(
+    analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
+) -> None:
+    without = dataclasses.replace(
+        analysis, studies=[dataclasses.replace(analysis.studies[0], chains=[])]
+    )
+    assert "### AMED chains" not in render_report(without, plan, provenance, {})

@@ -1,0 +1,108 @@
+"""The verdict's rules on hand-made analyses: each part of the goal met or not, the gaps, the
+uniform allocation that is not required, and the chains' diagnosis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from amed_opt.compare import verdict
+from amed_opt.compare._types import Analysis
+from amed_opt.compare._types import ChainSummary
+from amed_opt.compare._types import Point
+from amed_opt.compare._types import SamplerSummary
+from amed_opt.compare._types import StudySummary
+from amed_opt.compare._verdict import diagnosis
+
+
+ALL_THREE = {b: 3 for b in range(2, 9)}
+"""Every uniform allocation dominated in all three seeds."""
+
+Summary = Callable[..., SamplerSummary]
+Make = Callable[..., Analysis]
+
+
+def test_amed_ahead_on_every_part_wins(summary: Summary, analysis_of: Make) -> None:
+    lines = verdict(
+        analysis_of(summary("amed", 0.60, 0.50, ALL_THREE), summary("tpe", 0.60, 0.45, {}))
+    )
+    assert [line.startswith("**Met**") for line in lines[:3]] == [True, True, True]
+    assert lines[3] == "Overall: 3 of 3 parts of the goal met — AMED wins this comparison."
+    # A gap of 0.05 against one seed standard deviation of 0.01.
+    assert "AMED 0.5000 ± 0.0100 against TPE 0.4500 ± 0.0100" in lines[0]
+    assert "difference +0.0500, beyond one seed standard deviation, 0.0100" in lines[0]
+    assert "difference +0.0000, within" in lines[1]  # equal hypervolume meets the goal
+    assert "dominates 6 of the 6 uniform allocations above 2 bits" in lines[2]
+
+
+def test_the_best_baseline_of_each_metric_is_the_rival(
+    summary: Summary, analysis_of: Make
+) -> None:
+    lines = verdict(
+        analysis_of(
+            summary("amed", 0.55, 0.40, {**ALL_THREE, 3: 1}),
+            summary("tpe", 0.60, 0.45, {}),
+            summary("random", 0.58, 0.50, {}),
+        )
+    )
+    assert [line.startswith("**Not met**") for line in lines[:3]] == [True, True, True]
+    assert "against Random" in lines[0] and "against TPE" in lines[1]
+    assert "dominated only 3-bit in 1 of 3 seeds" in lines[2]
+    assert lines[3] == "Overall: 0 of 3 parts of the goal met."
+
+
+def test_the_fastest_uniform_allocation_is_reported_but_not_required(
+    summary: Summary, analysis_of: Make
+) -> None:
+    lines = verdict(
+        analysis_of(summary("amed", 0.6, 0.5, {**ALL_THREE, 2: 0}), summary("tpe", 0.6, 0.4, {}))
+    )
+    assert lines[2].startswith("**Met**")
+    assert "uniform 2-bit, the fastest allocation possible, is dominated in 0 of 3" in lines[2]
+    nothing = verdict(analysis_of(summary("amed", 0.6, 0.5, {}), summary("tpe", 0.6, 0.4, {})))
+    assert nothing[2].startswith("**Not met**")  # no uniform allocation to dominate
+
+
+def test_a_best_q_only_a_uniform_start_reached_is_reported_beside_the_verdict(
+    summary: Summary, analysis_of: Make
+) -> None:
+    lines = verdict(
+        analysis_of(
+            summary("amed", 0.6, 0.5, ALL_THREE, mixed_q=0.3), summary("tpe", 0.6, 0.4, {})
+        )
+    )
+    assert lines[0].startswith("**Met**") and len(lines) == 5
+    assert "mixed allocations only" in lines[4] and ": behind." in lines[4]
+    ahead = verdict(analysis_of(summary("amed", 0.6, 0.5, {}), summary("tpe", 0.6, 0.4, {})))
+    assert ": ahead." in ahead[4]
+
+
+def test_nothing_to_judge_without_amed_or_a_baseline(summary: Summary, analysis_of: Make) -> None:
+    assert verdict(analysis_of(summary("tpe", 0.6, 0.4, {}))) == [
+        "AMED did not run in this comparison; nothing to judge."
+    ]
+    assert verdict(analysis_of(summary("amed", 0.6, 0.4, {}))) == [
+        "No baseline ran in this comparison; nothing to compare AMED with."
+    ]
+
+
+def _study(sampler: str, front: list[Point], chains: list[ChainSummary]) -> StudySummary:
+    return StudySummary(sampler, 0, sampler, 1, [0.1], [0.1], {}, None, None, 0.1, front, {},
+                        0.0, 0.0, chains)  # fmt: skip
+
+
+def test_diagnosis_reports_acceptance_and_how_fast_the_chain_heads_got(analysis_of: Make) -> None:
+    trace = [[0, 0, 0.9, 1.0, 8.0, 0.4], [1, 1, 0.85, 0.62, 6.0, 0.5]]
+    chains = [
+        ChainSummary(0, 0.5, 4, 1, 0.3, (0.01, 0.01), trace, []),
+        ChainSummary(1, 2.0, 2, 2, 0.9, (0.01, 0.01), trace[:1], []),
+    ]
+    front = [Point(3, 0.8, 1.0, 0.5, "8 4 8"), Point(4, 0.9, 2.0, 1.0, "8 8 8")]
+    analysis = analysis_of(studies=[_study("amed", [], chains), _study("tpe", front, [])])
+    assert diagnosis(analysis) == [
+        "Acceptance rate over all chains and seeds: 25% to 100%.",
+        "The lowest latency any AMED chain head reached is 0.620 of 8-bit; the baselines' "
+        "fronts reach 0.500.",
+    ]
+    idle = [ChainSummary(0, 0.5, 0, 0, float("nan"), (0.0, 0.0), [], [])]
+    assert diagnosis(analysis_of(studies=[_study("amed", [], idle)])) == ["No chain made a move."]
+    assert diagnosis(analysis_of(studies=[_study("tpe", front, [])])) == []
