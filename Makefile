@@ -17,7 +17,7 @@ setup: $(STAMP) $(FMNIST)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,export]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(FMNIST):
