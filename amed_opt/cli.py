@@ -45,6 +45,24 @@ def add_machine_arguments(parser: argparse.ArgumentParser, *, progress: bool = T
     )
 
 
+def objective_list(text: str) -> tuple[str, ...]:
+    """argparse type: comma-separated objective names (`accuracy,latency_ms,energy_uj`)."""
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"must be comma-separated names, got {text!r}")
+    return names
+
+
+def add_objectives_argument(parser: argparse.ArgumentParser) -> None:
+    """`--objectives`: the study's objectives (checked against `search.objectives`' rules)."""
+    parser.add_argument(
+        "--objectives",
+        type=objective_list,
+        help="the study's objectives: accuracy,latency_ms (default) or "
+        "accuracy,latency_ms,energy_uj (energy per inference, minimized)",
+    )
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer > 0."""
     try:

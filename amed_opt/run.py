@@ -15,6 +15,7 @@ from pathlib import Path
 
 from amed_opt.cli import OneLineParser
 from amed_opt.cli import add_machine_arguments
+from amed_opt.cli import add_objectives_argument
 from amed_opt.cli import configure_logging
 from amed_opt.cli import positive_int
 from amed_opt.cli import report_error
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("results"),
         help="default database, Pareto CSV/JSON and artifacts (default results/)",
     )
+    add_objectives_argument(parser)
     add_machine_arguments(parser)
     return parser
 
@@ -81,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             hardware=args.hardware,
             data_root=args.data_root,
+            objectives=args.objectives,
         )
         options = RunOptions(
             device=args.device,

@@ -7,10 +7,15 @@ that wires the layers below together. Only the command-line modules import it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 
+from amed_opt.study.bits import BitConfig
+from amed_opt.study.metrics import Pricing
+from amed_opt.study.metrics import price_allocation
 from amed_opt.study.objective import TrialEvaluator
 from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.spec import AccuracyModel
@@ -72,16 +77,72 @@ def build_hardware(spec: StudySpec) -> SystolicArray:
 
 @dataclass(frozen=True, slots=True)
 class Components:
-    """Everything a study needs besides the storage (see `build_components`)."""
+    """Everything a study needs besides the storage (see `build_components`).
+
+    Attributes:
+        layers: The quantizable layers in network order, shaped as priced (traced at
+            `priced_input`).
+        hardware: The hardware model.
+        hardware_summary: One paragraph describing it.
+        evaluator: Measures allocations.
+        space: The search space.
+        reference: Latency and energy of the uniform 8-bit network.
+        max_size_bytes: The weight-size limit, or None.
+        baseline_note: Where the accuracy comes from (the float baseline, or SYNTHETIC).
+        accuracy_input: `(channels, height, width)` of the images accuracy is measured on.
+        priced_input: `(channels, height, width)` of the input latency and energy refer to.
+    """
 
     layers: tuple[LayerShape, ...]
     hardware: HardwareModel
     hardware_summary: str
     evaluator: TrialEvaluator
     space: BitSearchSpace
-    reference_latency_ms: float
+    reference: Pricing
     max_size_bytes: int | None
     baseline_note: str
+    accuracy_input: tuple[int, int, int]
+    priced_input: tuple[int, int, int]
+
+    @property
+    def reference_latency_ms(self) -> float:
+        """Latency of the uniform 8-bit network, in milliseconds."""
+        return self.reference.latency_ms
+
+    @property
+    def reference_energy_uj(self) -> float | None:
+        """Energy of one inference of the uniform 8-bit network in µJ (None: not priced)."""
+        return self.reference.energy_uj
+
+    @property
+    def inputs_note(self) -> str:
+        """Which input the accuracy, and which the latency and energy, refer to."""
+        return (
+            f"accuracy measured on {_shape_text(self.accuracy_input)} inputs; latency and "
+            f"energy priced for {_shape_text(self.priced_input)} inputs"
+        )
+
+
+def _shape_text(shape: tuple[int, int, int]) -> str:
+    return "x".join(str(side) for side in shape)
+
+
+def priced_layers(
+    spec: StudySpec, model: Any, accuracy_input: tuple[int, int, int], layers: Sequence[LayerShape]
+) -> tuple[tuple[LayerShape, ...], tuple[int, int, int]]:
+    """The layers as the hardware prices them, and the input they are traced at.
+
+    `[hardware] input_resolution = 0` prices the network at the input its accuracy is measured
+    on (`layers` as they are); another resolution traces the same model again at that size:
+    same layers, same names, the shapes of the deployed network.
+    """
+    side = spec.hardware.input_resolution
+    if side == 0 or (side, side) == accuracy_input[1:]:
+        return tuple(layers), accuracy_input
+    from amed_opt.evaluation.models import quantizable_layers
+
+    shape = (accuracy_input[0], side, side)
+    return tuple(quantizable_layers(model, shape)), shape
 
 
 def build_components(spec: StudySpec, options: RunOptions) -> Components:
@@ -110,7 +171,10 @@ def build_components(spec: StudySpec, options: RunOptions) -> Components:
 
         data = load_data(spec.data, seed=spec.seed, cache_dir=options.cache_dir / "data")
         model = build_study_model(spec, data.info)
-        layers = tuple(quantizable_layers(model, data.info.input_shape))
+        accuracy_input = data.info.input_shape
+        layers, priced_input = priced_layers(
+            spec, model, accuracy_input, quantizable_layers(model, accuracy_input)
+        )
         evaluator = SyntheticEvaluator(layers, hardware, seed=spec.seed)
         baseline_note = (
             "SYNTHETIC accuracy model (amed_opt.evaluation.synthetic): not a measurement"
@@ -121,7 +185,10 @@ def build_components(spec: StudySpec, options: RunOptions) -> Components:
         prepared = prepare_study(
             spec, cache_dir=options.cache_dir, device=device, progress=options.progress
         )
-        layers = prepared.layers
+        accuracy_input = prepared.data.info.input_shape
+        layers, priced_input = priced_layers(
+            spec, prepared.baseline.model, accuracy_input, prepared.layers
+        )
         measured = Evaluator(
             prepared.baseline.model,
             layers,
@@ -137,7 +204,13 @@ def build_components(spec: StudySpec, options: RunOptions) -> Components:
             f"{measured.float_accuracy:.4f}"
         )
     space = BitSearchSpace(layers, spec.search)
-    reference = network_latency(hardware, layers, [(8, 8)] * len(layers))
+    names = [layer.name for layer in layers]
+    reference = price_allocation(hardware, layers, BitConfig.uniform(names, 8))
+    if "energy_uj" in spec.objectives and reference.energy_uj is None:
+        raise ValueError(
+            f"the objective energy_uj needs a hardware model that prices energy; "
+            f"{hardware.name} does not"
+        )
     max_size = int(spec.search.max_size_kib * 1024) if spec.search.max_size_kib > 0 else None
     return Components(
         layers=tuple(layers),
@@ -145,9 +218,11 @@ def build_components(spec: StudySpec, options: RunOptions) -> Components:
         hardware_summary=hardware.config.summary(),
         evaluator=evaluator,
         space=space,
-        reference_latency_ms=reference.latency_ms,
+        reference=reference,
         max_size_bytes=max_size,
         baseline_note=baseline_note,
+        accuracy_input=accuracy_input,
+        priced_input=priced_input,
     )
 
 

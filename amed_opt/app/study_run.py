@@ -32,11 +32,12 @@ from amed_opt.study.front import FrontPoint
 from amed_opt.study.front import format_front
 from amed_opt.study.front import pareto_front
 from amed_opt.study.front import write_front
-from amed_opt.study.naming import DIRECTIONS
 from amed_opt.study.naming import METRIC_NAMES
+from amed_opt.study.naming import REFERENCE_ENERGY_ATTR
 from amed_opt.study.naming import REFERENCE_LATENCY_ATTR
 from amed_opt.study.naming import SPEC_ATTR
 from amed_opt.study.naming import describe_sampler
+from amed_opt.study.naming import directions
 from amed_opt.study.naming import study_name
 from amed_opt.study.objective import Objective
 from amed_opt.study.provenance import git_commit
@@ -71,6 +72,9 @@ class RunResult:
         evaluation_seconds: Time spent inside the evaluator in this run.
         simulator_ms_per_network: Cold cost of pricing one allocation on the hardware model.
         reference_latency_ms: Latency of the uniform 8-bit network.
+        reference_energy_uj: Energy of one inference of the uniform 8-bit network in µJ
+            (None when the hardware prices no energy).
+        inputs_note: Which input the accuracy, and which the latency and energy, refer to.
     """
 
     study_name: str
@@ -85,6 +89,8 @@ class RunResult:
     evaluation_seconds: float
     simulator_ms_per_network: float
     reference_latency_ms: float
+    reference_energy_uj: float | None
+    inputs_note: str
 
     @property
     def overhead_fraction(self) -> float:
@@ -119,6 +125,13 @@ def open_study(
     existing = {summary.study_name for summary in optuna.get_all_study_summaries(storage)}
     if name in existing:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+        stored_objectives = tuple(study.metric_names or METRIC_NAMES)
+        if stored_objectives != spec.objectives:
+            raise SpecError(
+                f"study {name!r} already exists in this storage with the objectives "
+                f"{', '.join(stored_objectives)}, not {', '.join(spec.objectives)}; use "
+                "another --storage or study name, or the same objectives"
+            )
         stored = study.user_attrs.get(SPEC_ATTR)
         ours = effective_settings(spec.to_dict())
         theirs = effective_settings(stored) if stored is not None else ours
@@ -132,13 +145,15 @@ def open_study(
             )
         return study
     study = optuna.create_study(
-        study_name=name, storage=storage, sampler=sampler, directions=list(DIRECTIONS)
+        study_name=name, storage=storage, sampler=sampler, directions=directions(spec.objectives)
     )
-    study.set_metric_names(list(METRIC_NAMES))
+    study.set_metric_names(list(spec.objectives))
     study.set_user_attr(SPEC_ATTR, spec.to_dict())
     study.set_user_attr("hardware", components.hardware_summary)
     study.set_user_attr("hardware_preset", spec.hardware.preset)
     study.set_user_attr(REFERENCE_LATENCY_ATTR, components.reference_latency_ms)
+    study.set_user_attr(REFERENCE_ENERGY_ATTR, components.reference_energy_uj)
+    study.set_user_attr("inputs", components.inputs_note)
     study.set_user_attr("baseline", components.baseline_note)
     study.set_user_attr("versions", package_versions())
     study.set_user_attr("git_commit", git_commit())
@@ -152,6 +167,8 @@ def open_study(
             hardware_summary=components.hardware_summary + f"\n\n{components.baseline_note}.",
             layers=components.layers,
             reference_latency_ms=components.reference_latency_ms,
+            reference_energy_uj=components.reference_energy_uj,
+            inputs_note=components.inputs_note,
             sampler_description=describe_sampler(spec),
         ),
     )
@@ -206,6 +223,7 @@ def run_study(
         components.evaluator,
         components.space,
         max_size_bytes=components.max_size_bytes,
+        objectives=spec.objectives,
         on_measured=ParetoArtifacts(artifact_dir, components.layers, trials),
     )
     remaining = max(0, spec.n_trials - done)
@@ -233,6 +251,8 @@ def run_study(
         evaluation_seconds=objective.evaluation_seconds,
         simulator_ms_per_network=simulator_cost_ms(components),
         reference_latency_ms=components.reference_latency_ms,
+        reference_energy_uj=components.reference_energy_uj,
+        inputs_note=components.inputs_note,
     )
 
 
@@ -286,7 +306,13 @@ def result_summary(result: RunResult) -> str:
         "",
         f"Study {result.study_name}: {result.complete_trials} complete trials "
         f"({result.trials_this_run} run now in {result.wall_seconds:.0f} s).",
-        f"Uniform 8-bit latency: {result.reference_latency_ms:.4f} ms.",
+        f"Uniform 8-bit network: {result.reference_latency_ms:.4f} ms"
+        + (
+            f", {result.reference_energy_uj:.1f} µJ per inference."
+            if result.reference_energy_uj is not None
+            else "."
+        ),
+        f"Inputs: {result.inputs_note}.",
         "",
         f"Pareto front ({len(result.front)} trials):",
         format_front(result.front),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from amed_opt.cli import OneLineParser
 from amed_opt.cli import add_machine_arguments
+from amed_opt.cli import add_objectives_argument
 from amed_opt.cli import configure_logging
 from amed_opt.cli import positive_int
 from amed_opt.cli import report_error
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild the report from the storage without running trials",
     )
+    add_objectives_argument(parser)
     add_machine_arguments(parser)
     return parser
 
@@ -120,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             storage=args.storage,
             out=args.out,
             latency_weight=args.latency_weight,
+            objectives=args.objectives,
         )
         trials_run = hits = misses = 0
         if args.report_only:

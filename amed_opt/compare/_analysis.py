@@ -27,6 +27,7 @@ from amed_opt.compare._types import Spread
 from amed_opt.compare._types import StudySummary
 from amed_opt.study.bits import weight_bits_of
 from amed_opt.study.hypervolume import hypervolume
+from amed_opt.study.naming import REFERENCE_ENERGY_ATTR
 from amed_opt.study.naming import REFERENCE_LATENCY_ATTR
 from amed_opt.study.naming import describe_sampler
 from amed_opt.study.naming import study_name
@@ -53,19 +54,26 @@ def _reference_ms(study: optuna.Study) -> float:
     return float(study.user_attrs.get(REFERENCE_LATENCY_ATTR, math.nan))
 
 
+def _reference_uj(study: optuna.Study) -> float | None:
+    value = study.user_attrs.get(REFERENCE_ENERGY_ATTR)
+    return None if value is None else float(value)
+
+
 def _read_uniform(
     storage: optuna.storages.BaseStorage, name: str
-) -> tuple[dict[int, Point], list[dict[str, Any]], float]:
-    """The feasible uniform allocations by bitwidth (latency not yet normalised), the layer
-    metadata and the reference latency of the uniform study `name`."""
+) -> tuple[dict[int, Point], list[dict[str, Any]], float, float | None]:
+    """The feasible uniform allocations by bitwidth (costs not yet normalised), the layer
+    metadata and the reference latency and energy of the uniform study `name`."""
     study = optuna.load_study(study_name=name, storage=storage)
     reference_ms = _reference_ms(study)
+    reference_uj = _reference_uj(study)
     uniform: dict[int, Point] = {}
     for trial in study.get_trials(deepcopy=False):
         if trial.state == TrialState.COMPLETE and is_feasible(trial):
-            point = Point.of_trial(trial, reference_ms)
+            point = Point.of_trial(trial, reference_ms, reference_uj)
             uniform[weight_bits_of(point.bits)[1]] = point
-    return uniform, list(study.user_attrs.get(LAYER_INFO_ATTR, [])), reference_ms
+    layers = list(study.user_attrs.get(LAYER_INFO_ATTR, []))
+    return uniform, layers, reference_ms, reference_uj
 
 
 def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorage) -> Analysis:
@@ -80,8 +88,11 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
     uniform: dict[int, Point] = {}
     layers: list[dict[str, Any]] = []
     reference_ms = math.nan
+    reference_uj: float | None = None
     if plan.uniform_study_name in names:
-        uniform, layers, reference_ms = _read_uniform(storage, plan.uniform_study_name)
+        uniform, layers, reference_ms, reference_uj = _read_uniform(
+            storage, plan.uniform_study_name
+        )
 
     loaded: list[tuple[SamplerName, int, optuna.Study]] = []
     for seed in plan.seeds:
@@ -91,16 +102,18 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
                 study = optuna.load_study(study_name=name, storage=storage)
                 loaded.append((sampler, seed, study))
                 if not math.isfinite(reference_ms):
-                    reference_ms = _reference_ms(study)
+                    reference_ms, reference_uj = _reference_ms(study), _reference_uj(study)
     if not math.isfinite(reference_ms) or reference_ms <= 0:
         raise ValueError(
             f"no study of comparison {plan.label!r} in {plan.storage_url} records the uniform "
             "8-bit latency; run the comparison first"
         )
-    uniform = {
-        bits: Point(p.trial, p.accuracy, p.latency_ms, p.latency_ms / reference_ms, p.bits)
-        for bits, p in uniform.items()
-    }
+    if "energy_uj" in plan.spec.objectives and not reference_uj:
+        raise ValueError(
+            f"no study of comparison {plan.label!r} in {plan.storage_url} records the uniform "
+            "8-bit energy that energy_uj is normalised by; run the comparison first"
+        )
+    uniform = {bits: p.normalised(reference_ms, reference_uj) for bits, p in uniform.items()}
 
     weights = sorted({plan.latency_weight, *plan.spec.sampler.latency_weights})
     summaries = [
@@ -112,6 +125,7 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
             reference_ms,
             weights,
             uniform,
+            reference_uj,
         )
         for sampler, seed, study in loaded
     ]
@@ -123,7 +137,9 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         )
         for sampler in plan.samplers
     ]
-    headline = quality_score(plan.spec, reference_ms, plan.latency_weight)
+    headline = quality_score(
+        plan.spec, reference_ms, plan.latency_weight, reference_uj=reference_uj
+    )
     return Analysis(
         label=plan.label,
         n_trials=plan.n_trials,
@@ -135,6 +151,8 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         studies=summaries,
         samplers=samplers,
         uniform=uniform,
-        uniform_hv=hypervolume([(p.accuracy, p.latency) for p in uniform.values()]),
+        uniform_hv=hypervolume([p.hv_point for p in uniform.values()]),
         layers=layers,
+        reference_energy_uj=reference_uj,
+        q_energy_weight=headline.energy_weight,
     )

@@ -35,7 +35,11 @@ CHAIN_ATTR = "mh_chain"
 
 
 def chain_summaries(
-    study: optuna.Study, spec: StudySpec, counted: Set[int], reference_ms: float
+    study: optuna.Study,
+    spec: StudySpec,
+    counted: Set[int],
+    reference_ms: float,
+    reference_uj: float | None = None,
 ) -> list[ChainSummary]:
     """Every chain of an AMED `study`, cut at the budget.
 
@@ -45,6 +49,7 @@ def chain_summaries(
         counted: Numbers of the trials within the budget; a chain stops at its first step
             outside it (an adopted start, another chain's trial, always counts).
         reference_ms: Latency of uniform 8 bits.
+        reference_uj: Energy of uniform 8 bits (needed when energy is an objective).
     """
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
     chain_ids = sorted(
@@ -54,9 +59,15 @@ def chain_summaries(
     summaries = []
     for chain in chain_ids:
         weight = weights[chain] if chain < len(weights) else math.nan
-        score = quality_score(spec, reference_ms, weight) if math.isfinite(weight) else None
+        score = (
+            quality_score(spec, reference_ms, weight, reference_uj=reference_uj)
+            if math.isfinite(weight)
+            else None
+        )
         steps = chain_history(study, chain)
-        summaries.append(_summary(chain, weight, score, steps, by_number, counted, reference_ms))
+        summaries.append(
+            _summary(chain, weight, score, steps, by_number, counted, reference_ms, reference_uj)
+        )
     return summaries
 
 
@@ -68,6 +79,7 @@ def _summary(
     by_number: Mapping[int, FrozenTrial],
     counted: Set[int],
     reference_ms: float,
+    reference_uj: float | None,
 ) -> ChainSummary:
     trace: list[list[float]] = []
     proposals: list[list[float]] = []
@@ -93,7 +105,7 @@ def _summary(
         head = by_number.get(head_number) if head_number is not None else None
         if head is None or head.values is None:
             continue
-        point = Point.of_trial(head, reference_ms)
+        point = Point.of_trial(head, reference_ms, reference_uj)
         quality = score(head.values) if score is not None else math.nan
         trace.append(
             [step.step, head.number, point.accuracy, point.latency, point.mean_bits, quality]

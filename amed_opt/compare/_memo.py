@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -96,6 +97,15 @@ class MemoizedEvaluator:
 _MEASUREMENT_SECTIONS = ("model", "data", "baseline", "evaluator", "search")
 
 
+def _measurement(settings: dict[str, Any]) -> list[Any]:
+    """What determines a trial's accuracy: the sections above, without the search's objectives
+    (they change what is stored, not what is measured)."""
+    search = settings.get("search")
+    if isinstance(search, dict):
+        settings = {**settings, "search": {k: v for k, v in search.items() if k != "objectives"}}
+    return [settings.get(key) for key in _MEASUREMENT_SECTIONS]
+
+
 def measured_trials(
     storage: optuna.storages.BaseStorage, plan: ComparisonPlan
 ) -> list[FrozenTrial]:
@@ -105,14 +115,13 @@ def measured_trials(
     this plan (a study's seed is its sampler's; its network and data are those of
     `plan.spec.seed`, as for every study of a comparison).
     """
-    ours = effective_settings(plan.spec.to_dict())
+    ours = _measurement(effective_settings(plan.spec.to_dict()))
     trials: list[FrozenTrial] = []
     for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
         stored = summary.user_attrs.get(SPEC_ATTR)
         if not isinstance(stored, dict) or stored.get("seed") not in plan.seeds:
             continue
-        theirs = effective_settings(stored)
-        if any(theirs.get(key) != ours[key] for key in _MEASUREMENT_SECTIONS):
+        if _measurement(effective_settings(stored)) != ours:
             continue
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
         trials.extend(study.get_trials(deepcopy=False))

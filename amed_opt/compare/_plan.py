@@ -117,6 +117,7 @@ def plan_comparison(
     storage: str | None = None,
     out: Path | None = None,
     latency_weight: float = 1.0,
+    objectives: Sequence[str] | None = None,
     root: Path = DEFAULT_ROOT,
 ) -> ComparisonPlan:
     """Validate the comparison's settings.
@@ -133,6 +134,8 @@ def plan_comparison(
             comparison reuses the accuracies measured for another preset).
         out: Output folder; `None`: `<root>/<label>`.
         latency_weight: `lambda` of the reported score `Q` (>= 0).
+        objectives: The studies' objectives (`search.objectives`); `None`: the study's. Other
+            objectives than the study file's make other studies (`-energy` in their label).
         root: Folder of the default storage and output.
 
     Raises:
@@ -163,10 +166,17 @@ def plan_comparison(
             spec = dataclasses.replace(
                 spec, evaluator=dataclasses.replace(spec.evaluator, mode=mode)
             )
+    if objectives is not None and tuple(objectives) != spec.objectives:
+        suffix += "-energy" if "energy_uj" in objectives else "-" + "-".join(objectives[1:])
     label = spec.name + suffix
     url = storage or f"sqlite:///{root / (spec.name + '.db')}"
     spec = with_overrides(
-        spec, n_trials=n_trials, storage=url, hardware=hardware, name_suffix=suffix
+        spec,
+        n_trials=n_trials,
+        storage=url,
+        hardware=hardware,
+        objectives=objectives,
+        name_suffix=suffix,
     )
     return ComparisonPlan(
         label=label,

@@ -43,6 +43,7 @@ def study_summary(
     reference_ms: float,
     weights: Sequence[float],
     uniform: Mapping[int, Point],
+    reference_uj: float | None = None,
 ) -> StudySummary:
     """Summarise `study` (run from `spec`) at a budget of `n_trials` finished trials.
 
@@ -54,16 +55,18 @@ def study_summary(
         reference_ms: Latency of uniform 8 bits.
         weights: Every `lambda` a best `Q` is reported for.
         uniform: The uniform allocations, by bitwidth.
+        reference_uj: Energy of uniform 8 bits (needed when energy is an objective).
     """
     trials = study.get_trials(deepcopy=False)
-    rows = trial_points(trials, reference_ms)[:n_trials]
+    rows = trial_points(trials, reference_ms, reference_uj)[:n_trials]
     counted = {number for number, _ in rows}
     by_number = {t.number: t for t in trials}
-    points = [Point.of_trial(by_number[n], reference_ms) for n, p in rows if p is not None]
-    hv_history = hypervolume_history(
-        [p if p is not None else (REFERENCE.accuracy, REFERENCE.latency) for _, p in rows]
-    )
-    headline = quality_score(spec, reference_ms, latency_weight)
+    points = [
+        Point.of_trial(by_number[n], reference_ms, reference_uj) for n, p in rows if p is not None
+    ]
+    nothing = REFERENCE.corner(len(spec.objectives))
+    hv_history = hypervolume_history([p if p is not None else nothing for _, p in rows])
+    headline = quality_score(spec, reference_ms, latency_weight, reference_uj=reference_uj)
     best_q_history: list[float] = []
     best = -math.inf
     best_point: Point | None = None
@@ -72,11 +75,16 @@ def study_summary(
             trial = by_number[number]
             quality = headline(trial.values)
             if quality > best:
-                best, best_point = quality, Point.of_trial(trial, reference_ms)
+                best, best_point = quality, Point.of_trial(trial, reference_ms, reference_uj)
         best_q_history.append(best)
     best_by_weight = {
         f"{weight:g}": max(
-            (quality_score(spec, reference_ms, weight)(by_number[p.trial].values) for p in points),
+            (
+                quality_score(spec, reference_ms, weight, reference_uj=reference_uj)(
+                    by_number[p.trial].values
+                )
+                for p in points
+            ),
             default=math.nan,
         )
         for weight in weights
@@ -95,7 +103,7 @@ def study_summary(
     counted_trials = [by_number[n] for n in counted]
     chains: list[ChainSummary] = []
     if spec.sampler.name is SamplerName.AMED:
-        chains = chain_summaries(study, spec, counted, reference_ms)
+        chains = chain_summaries(study, spec, counted, reference_ms, reference_uj)
     return StudySummary(
         sampler=spec.sampler.name.value,
         seed=spec.seed,

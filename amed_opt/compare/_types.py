@@ -8,6 +8,7 @@ comparison turns a study's settings into the AMED score `Q` it ranks by.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Sequence
@@ -36,6 +37,8 @@ class Point:
         latency_ms: Latency in milliseconds.
         latency: Latency over the uniform 8-bit latency.
         bits: Compact allocation string, in network order.
+        energy_uj: Energy per inference in µJ, when energy is an objective of the comparison.
+        energy: Energy over the uniform 8-bit energy, likewise.
     """
 
     trial: int
@@ -43,23 +46,48 @@ class Point:
     latency_ms: float
     latency: float
     bits: str
+    energy_uj: float | None = None
+    energy: float | None = None
 
     @classmethod
-    def of_trial(cls, trial: FrozenTrial, reference_ms: float) -> Point:
-        """The point of a COMPLETE trial, its latency normalised by `reference_ms`."""
-        accuracy, latency_ms = trial.values
+    def of_trial(
+        cls, trial: FrozenTrial, reference_ms: float, reference_uj: float | None = None
+    ) -> Point:
+        """The point of a COMPLETE trial, its costs normalised by the uniform 8-bit network's
+        (`reference_uj` is needed when the trial's values hold energy)."""
+        accuracy, latency_ms, *energy = trial.values
+        energy_uj = float(energy[0]) if energy else None
         return cls(
             trial=trial.number,
             accuracy=float(accuracy),
             latency_ms=float(latency_ms),
             latency=float(latency_ms) / reference_ms,
             bits=str(trial.user_attrs.get("bits", "")),
+            energy_uj=energy_uj,
+            energy=None if energy_uj is None or not reference_uj else energy_uj / reference_uj,
         )
+
+    def normalised(self, reference_ms: float, reference_uj: float | None) -> Point:
+        """The same point with its costs normalised by other references."""
+        energy = None
+        if self.energy_uj is not None and reference_uj:
+            energy = self.energy_uj / reference_uj
+        return dataclasses.replace(self, latency=self.latency_ms / reference_ms, energy=energy)
 
     @property
     def objectives(self) -> Objectives:
-        """`(accuracy, latency_ms)`, as `amed_opt.study.pareto` compares points."""
-        return self.accuracy, self.latency_ms
+        """`(accuracy, latency_ms[, energy_uj])`, as `amed_opt.study.pareto` compares points
+        (and as the trial's values are ordered)."""
+        if self.energy_uj is None:
+            return self.accuracy, self.latency_ms
+        return self.accuracy, self.latency_ms, self.energy_uj
+
+    @property
+    def hv_point(self) -> tuple[float, ...]:
+        """`(accuracy, latency[, energy])` normalised, as the hypervolume measures points."""
+        if self.energy is None:
+            return self.accuracy, self.latency
+        return self.accuracy, self.latency, self.energy
 
     @property
     def mean_bits(self) -> float:
@@ -213,6 +241,8 @@ class Analysis:
         label: The comparison's name.
         n_trials: Budget per study.
         reference_latency_ms: Latency of uniform 8 bits (the normalisation).
+        reference_energy_uj: Energy of uniform 8 bits, when energy is an objective.
+        q_energy_weight: `epsilon` of the headline `Q` (0: energy not scored).
         latency_weight: `lambda` of the headline score.
         weights: Every `lambda` a best `Q` is reported for.
         q_threshold: Accuracy threshold of `Q` (`None`: no penalty).
@@ -236,6 +266,8 @@ class Analysis:
     uniform: dict[int, Point]
     uniform_hv: float
     layers: list[dict[str, Any]]
+    reference_energy_uj: float | None = None
+    q_energy_weight: float = 0.0
 
     def sampler(self, name: str) -> SamplerSummary | None:
         """The summary of sampler `name`, if it ran."""
@@ -243,9 +275,12 @@ class Analysis:
 
     def score(self) -> QualityScore:
         """The headline `Q` (at `latency_weight`), as the comparison's studies were scored."""
+        weighted = self.q_energy_weight > 0
         return QualityScore(
             latency_reference=self.reference_latency_ms,
             latency_weight=self.latency_weight,
             accuracy_threshold=self.q_threshold,
             penalty_slope=self.q_slope,
+            energy_weight=self.q_energy_weight,
+            energy_reference=self.reference_energy_uj if weighted else None,
         )

@@ -17,10 +17,10 @@ from amed_opt.app import Components
 from amed_opt.app import RunOptions
 from amed_opt.app import build_components
 from amed_opt.compare._plan import LAYER_INFO_ATTR
-from amed_opt.study.naming import DIRECTIONS
-from amed_opt.study.naming import METRIC_NAMES
+from amed_opt.study.naming import REFERENCE_ENERGY_ATTR
 from amed_opt.study.naming import REFERENCE_LATENCY_ATTR
 from amed_opt.study.naming import SPEC_ATTR
+from amed_opt.study.naming import directions
 from amed_opt.study.objective import Objective
 from amed_opt.study.provenance import git_commit
 from amed_opt.study.spec import EvaluatorMode
@@ -79,14 +79,15 @@ def run_uniform(
     study = optuna.create_study(
         study_name=plan.uniform_study_name,
         storage=storage,
-        directions=list(DIRECTIONS),
+        directions=directions(plan.spec.objectives),
         sampler=optuna.samplers.RandomSampler(seed=plan.spec.seed),
         load_if_exists=True,
     )
     if not study.user_attrs:
-        study.set_metric_names(list(METRIC_NAMES))
+        study.set_metric_names(list(plan.spec.objectives))
         study.set_user_attr(SPEC_ATTR, plan.spec.to_dict())
         study.set_user_attr(REFERENCE_LATENCY_ATTR, components.reference_latency_ms)
+        study.set_user_attr(REFERENCE_ENERGY_ATTR, components.reference_energy_uj)
         study.set_user_attr("git_commit", git_commit())
         study.set_user_attr(LAYER_INFO_ATTR, layer_info(components))
     done = {
@@ -103,7 +104,12 @@ def run_uniform(
         evaluator = components.evaluator
         if plan.spec.evaluator.mode is EvaluatorMode.SHARED:
             evaluator = build_components(plan.spec, options).evaluator
-        objective = Objective(evaluator, space, max_size_bytes=components.max_size_bytes)
+        objective = Objective(
+            evaluator,
+            space,
+            max_size_bytes=components.max_size_bytes,
+            objectives=plan.spec.objectives,
+        )
         study.enqueue_trial(space.uniform_params(bits))
         study.optimize(objective, n_trials=1, catch=(), gc_after_trial=False)
         ran += 1

@@ -23,7 +23,8 @@ ScoreFunction = Callable[[Sequence[float]], float]
 
 @dataclass(frozen=True, slots=True)
 class QualityScore:
-    """`Q = acc - latency_weight * lat / latency_reference - penalty_slope * max(0, thr - acc)`.
+    """`Q = acc - latency_weight * lat / latency_reference - energy_weight * energy /
+    energy_reference - penalty_slope * max(0, thr - acc)`.
 
     Args:
         latency_reference: Latency that scores one latency unit, in the unit of the latency
@@ -33,6 +34,11 @@ class QualityScore:
         penalty_slope: `mu >= 0`, accuracy lost per unit of accuracy below the threshold.
         accuracy_index: Position of accuracy in the trial's values.
         latency_index: Position of latency in the trial's values.
+        energy_weight: `epsilon >= 0`, the price of one reference energy in accuracy; 0 (the
+            default) ignores energy, and the trial's values need not hold it.
+        energy_reference: Energy that scores one energy unit (usually that of the uniform
+            8-bit allocation); required when `energy_weight > 0`.
+        energy_index: Position of energy in the trial's values.
 
     Raises:
         ValueError: If an argument is out of its range.
@@ -44,13 +50,16 @@ class QualityScore:
     penalty_slope: float = 10.0
     accuracy_index: int = 0
     latency_index: int = 1
+    energy_weight: float = 0.0
+    energy_reference: float | None = None
+    energy_index: int = 2
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.latency_reference) and self.latency_reference > 0):
             raise ValueError(
                 f"latency_reference must be a finite number > 0, got {self.latency_reference!r}"
             )
-        for name in ("latency_weight", "penalty_slope"):
+        for name in ("latency_weight", "penalty_slope", "energy_weight"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -58,18 +67,30 @@ class QualityScore:
             raise ValueError(
                 f"accuracy_threshold must be in [0, 1] or None, got {self.accuracy_threshold!r}"
             )
-        for name in ("accuracy_index", "latency_index"):
+        if self.energy_weight > 0 and not (
+            self.energy_reference is not None
+            and math.isfinite(self.energy_reference)
+            and self.energy_reference > 0
+        ):
+            raise ValueError(
+                "energy_reference must be a finite number > 0 when energy_weight > 0, "
+                f"got {self.energy_reference!r}"
+            )
+        for name in ("accuracy_index", "latency_index", "energy_index"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an int >= 0, got {value!r}")
-        if self.accuracy_index == self.latency_index:
-            raise ValueError("accuracy_index and latency_index must differ")
+        if len({self.accuracy_index, self.latency_index, self.energy_index}) != 3:
+            raise ValueError("accuracy_index, latency_index and energy_index must differ")
 
     def __call__(self, values: Sequence[float]) -> float:
         """`Q` of a trial whose values are `values`."""
         accuracy = float(values[self.accuracy_index])
         latency = float(values[self.latency_index])
         quality = accuracy - self.latency_weight * latency / self.latency_reference
+        if self.energy_weight > 0 and self.energy_reference is not None:  # both, or neither
+            energy = float(values[self.energy_index])
+            quality -= self.energy_weight * energy / self.energy_reference
         if self.accuracy_threshold is not None:
             quality -= self.penalty_slope * max(0.0, self.accuracy_threshold - accuracy)
         return quality

@@ -47,6 +47,8 @@ def study_note(
     layers: Sequence[LayerShape],
     reference_latency_ms: float,
     sampler_description: str,
+    reference_energy_uj: float | None = None,
+    inputs_note: str = "",
 ) -> str:
     """The study's Markdown note for the dashboard."""
     total_macs = sum(layer.macs for layer in layers)
@@ -67,15 +69,26 @@ def study_note(
         f"- Evaluator: `{spec.evaluator.mode.value}` mode, "
         f"{spec.evaluator.steps_per_trial} QAT steps per trial",
         f"- Sampler: {sampler_description}",
-        f"- Objectives: `accuracy` (maximize), `latency_ms` (minimize); uniform 8-bit latency "
-        f"{reference_latency_ms:.4f} ms",
+        "- Objectives: "
+        + ", ".join(
+            f"`{name}` ({'maximize' if name == 'accuracy' else 'minimize'})"
+            for name in spec.objectives
+        )
+        + f"; uniform 8-bit latency {reference_latency_ms:.4f} ms"
+        + (
+            f", energy {reference_energy_uj:.1f} µJ per inference"
+            if reference_energy_uj is not None
+            else ""
+        ),
+        f"- Inputs: {inputs_note}" if inputs_note else "",
         "",
         "## Hardware",
         hardware_summary,
         "",
         "## Reading the trials",
         "User attributes: `bits` (per layer, network order; `w/a` where they differ), "
-        "`latency_cycles`, `size_bytes`, `cycles_by_layer`, `memory_bound_layers`; AMED trials "
+        "`latency_cycles`, `energy_uj`, `size_bytes`, `cycles_by_layer`, "
+        "`memory_bound_layers`; AMED trials "
         "also carry their chain and MH decision (`mh_*`). Pareto trials have an image of their "
         "allocation under Artifacts.",
     ]

@@ -17,6 +17,8 @@ from pathlib import Path
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from amed_opt.study.files import atomic_write
+from amed_opt.study.files import atomic_write_text
 from amed_opt.study.pareto import is_feasible
 from amed_opt.study.pareto import pareto_front as pareto_front_of
 
@@ -32,6 +34,7 @@ class FrontPoint:
         latency_cycles: Network latency in cycles.
         size_bytes: Bit-packed weight storage in bytes.
         bits: The allocation as a compact string, in network order.
+        energy_uj: Energy of one inference in µJ (None when the hardware prices no energy).
     """
 
     trial_number: int
@@ -40,10 +43,11 @@ class FrontPoint:
     latency_cycles: int
     size_bytes: int
     bits: str
+    energy_uj: float | None = None
 
 
 def pareto_front(trials: Iterable[FrozenTrial]) -> list[FrontPoint]:
-    """Feasible complete trials not dominated in (accuracy ↑, latency ↓), by latency.
+    """Feasible complete trials not dominated in the study's objectives, by latency.
 
     Trials with identical values are all kept (they are equally good); the list is sorted by
     latency, then by accuracy descending.
@@ -51,7 +55,7 @@ def pareto_front(trials: Iterable[FrozenTrial]) -> list[FrontPoint]:
     candidates = [t for t in trials if t.state == TrialState.COMPLETE and is_feasible(t)]
     front = pareto_front_of(
         candidates,
-        lambda t: (float(t.values[0]), float(t.values[1])),
+        lambda t: tuple(float(value) for value in t.values),
         tie_break=lambda t: t.number,
         keep_ties=True,
     )
@@ -67,20 +71,25 @@ def _to_point(trial: FrozenTrial) -> FrontPoint:
         latency_cycles=int(attrs.get("latency_cycles", -1)),
         size_bytes=int(attrs.get("size_bytes", -1)),
         bits=str(attrs.get("bits", "")),
+        energy_uj=None if attrs.get("energy_uj") is None else float(attrs["energy_uj"]),
     )
 
 
 def format_front(front: Sequence[FrontPoint], *, max_bits_chars: int = 60) -> str:
     """A fixed-width text table of the front, one row per trial."""
-    header = f"{'trial':>6}  {'accuracy':>8}  {'latency ms':>10}  {'size KiB':>9}  bits"
+    header = (
+        f"{'trial':>6}  {'accuracy':>8}  {'latency ms':>10}  {'energy µJ':>10}  "
+        f"{'size KiB':>9}  bits"
+    )
     rows = [header, "-" * len(header)]
     for point in front:
         bits = point.bits
         if len(bits) > max_bits_chars:
             bits = bits[: max_bits_chars - 1] + "…"
+        energy = "-" if point.energy_uj is None else f"{point.energy_uj:.1f}"
         rows.append(
             f"{point.trial_number:>6}  {point.accuracy:>8.2%}  {point.latency_ms:>10.4f}  "
-            f"{point.size_bytes / 1024:>9.1f}  {bits}"
+            f"{energy:>10}  {point.size_bytes / 1024:>9.1f}  {bits}"
         )
     return "\n".join(rows)
 
@@ -97,14 +106,12 @@ def write_front(front: Sequence[FrontPoint], directory: Path, stem: str) -> tupl
     rows = [asdict(point) for point in front]
     fields = list(FrontPoint.__dataclass_fields__)
 
-    tmp_csv = csv_path.with_suffix(".csv.tmp")
-    with tmp_csv.open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp_csv.replace(csv_path)
+    def write_csv(partial: Path) -> None:
+        with partial.open("w", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
 
-    tmp_json = json_path.with_suffix(".json.tmp")
-    tmp_json.write_text(json.dumps(rows, indent=2) + "\n")
-    tmp_json.replace(json_path)
+    atomic_write(csv_path, write_csv)
+    atomic_write_text(json_path, json.dumps(rows, indent=2) + "\n")
     return csv_path, json_path

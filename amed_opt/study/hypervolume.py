@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REFERENCE",
-    "FrontPoint2D",
+    "NormalisedPoint",
     "ReferencePoint",
     "hypervolume",
     "hypervolume_history",
@@ -53,46 +53,66 @@ class ReferencePoint:
     Attributes:
         accuracy: Accuracy (fraction) below which a point adds nothing.
         latency: Normalised latency (1 = uniform 8 bits) above which a point adds nothing.
+        energy: Normalised energy (1 = uniform 8 bits) above which a point adds nothing (used
+            for three-objective points only).
     """
 
     accuracy: float = 0.0
     latency: float = 1.0
+    energy: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("accuracy", "latency"):
+        for name in ("accuracy", "latency", "energy"):
             value = getattr(self, name)
             if not math.isfinite(value):
                 raise ValueError(f"reference {name} must be finite, got {value!r}")
+
+    def corner(self, dimensions: int) -> tuple[float, ...]:
+        """The reference as a point of `dimensions` (2 or 3) objectives."""
+        if dimensions not in (2, 3):
+            raise ValueError(f"points have 2 or 3 objectives, got {dimensions}")
+        return (self.accuracy, self.latency, self.energy)[:dimensions]
 
 
 REFERENCE = ReferencePoint()
 """The documented reference point of every amed-opt report: accuracy 0, latency of 8 bits."""
 
-FrontPoint2D = tuple[float, float]
-"""`(accuracy, normalised latency)`."""
+NormalisedPoint = tuple[float, ...]
+"""`(accuracy, normalised latency[, normalised energy])`; every point of one call has the same
+number of objectives."""
 
 
 def _losses(
-    points: Iterable[FrontPoint2D], reference: ReferencePoint
+    points: Iterable[NormalisedPoint], reference: ReferencePoint
 ) -> tuple[np.ndarray, np.ndarray]:
-    kept: list[tuple[float, float]] = []
-    for accuracy, latency in points:
-        if not (math.isfinite(accuracy) and math.isfinite(latency)):
-            raise ValueError(f"point ({accuracy!r}, {latency!r}) is not finite")
+    kept: list[tuple[float, ...]] = []
+    dimensions = 0
+    for point in points:
+        if not all(math.isfinite(value) for value in point):
+            raise ValueError(f"point {tuple(point)!r} is not finite")
+        if dimensions and len(point) != dimensions:
+            raise ValueError(f"points mix {dimensions} and {len(point)} objectives")
+        dimensions = len(point)
+        corner = reference.corner(dimensions)
         # Points outside the reference box add no volume; Optuna's routine rejects them.
-        if accuracy >= reference.accuracy and latency <= reference.latency:
-            kept.append((-accuracy, latency))
-    corner = np.array([-reference.accuracy, reference.latency], dtype=float)
-    return np.array(kept, dtype=float).reshape(-1, 2), corner
+        accuracy, *costs = point
+        if accuracy >= corner[0] and all(c <= r for c, r in zip(costs, corner[1:], strict=True)):
+            kept.append((-accuracy, *costs))
+    dimensions = dimensions or 2
+    accuracy_limit, *cost_limits = reference.corner(dimensions)
+    corner_loss = np.array([-accuracy_limit, *cost_limits], dtype=float)
+    return np.array(kept, dtype=float).reshape(-1, dimensions), corner_loss
 
 
-def hypervolume(points: Iterable[FrontPoint2D], reference: ReferencePoint = REFERENCE) -> float:
-    """Area dominated by `points` in (accuracy ↑, normalised latency ↓) up to `reference`.
+def hypervolume(points: Iterable[NormalisedPoint], reference: ReferencePoint = REFERENCE) -> float:
+    """Volume dominated by `points` in (accuracy ↑, normalised latency ↓[, normalised energy ↓])
+    up to `reference` (an area for two objectives).
 
     Dominated points and points outside the reference box are allowed (they add nothing).
 
     Args:
-        points: `(accuracy, latency / latency of uniform 8 bits)` pairs.
+        points: `(accuracy, latency / latency of uniform 8 bits[, energy / energy of uniform
+            8 bits])` tuples, all of the same length.
         reference: The reference point (default: the fixed `REFERENCE`).
 
     Returns:
@@ -108,7 +128,7 @@ def hypervolume(points: Iterable[FrontPoint2D], reference: ReferencePoint = REFE
 
 
 def hypervolume_history(
-    points: Sequence[FrontPoint2D], reference: ReferencePoint = REFERENCE
+    points: Sequence[NormalisedPoint], reference: ReferencePoint = REFERENCE
 ) -> list[float]:
     """The hypervolume of the first `k` points, for `k = 1 .. len(points)`.
 
@@ -117,9 +137,9 @@ def hypervolume_history(
     history: list[float] = []
     front = RunningFront(keep_equal=False)
     current = 0.0
-    for accuracy, latency in points:
-        point = (float(accuracy), float(latency))
-        if not (math.isfinite(point[0]) and math.isfinite(point[1])):
+    for raw in points:
+        point = tuple(float(value) for value in raw)
+        if not all(math.isfinite(value) for value in point):
             raise ValueError(f"point {point!r} is not finite")
         if front.add(point):
             current = hypervolume(front.points, reference)
@@ -128,24 +148,32 @@ def hypervolume_history(
 
 
 def trial_points(
-    trials: Iterable[FrozenTrial], reference_latency_ms: float
-) -> list[tuple[int, FrontPoint2D | None]]:
+    trials: Iterable[FrozenTrial],
+    reference_latency_ms: float,
+    reference_energy_uj: float | None = None,
+) -> list[tuple[int, NormalisedPoint | None]]:
     """`(trial number, point)` for every finished trial, in trial order.
 
     The point is `None` for a trial that adds nothing to a front: not COMPLETE, or violating a
-    constraint (e.g. the size limit). Values are `(accuracy, latency_ms)`, as the objective
-    returns them.
+    constraint (e.g. the size limit). Values are `(accuracy, latency_ms[, energy_uj])`, as the
+    objective returns them; the costs are normalised by the uniform 8-bit network's.
 
     Raises:
-        ValueError: If `reference_latency_ms` is not a finite number > 0.
+        ValueError: If a reference is not a finite number > 0 (the energy reference is needed
+            for three-objective trials only).
     """
-    if not (math.isfinite(reference_latency_ms) and reference_latency_ms > 0):
-        raise ValueError(f"reference latency must be > 0 ms, got {reference_latency_ms!r}")
-    rows: list[tuple[int, FrontPoint2D | None]] = []
+    for name, value in (("latency", reference_latency_ms), ("energy", reference_energy_uj)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"reference {name} must be a finite number > 0, got {value!r}")
+    rows: list[tuple[int, NormalisedPoint | None]] = []
     for trial in sorted(trials, key=lambda t: t.number):
         if trial.state == TrialState.COMPLETE and trial.values is not None:
-            accuracy, latency_ms = trial.values
-            point = (float(accuracy), float(latency_ms) / reference_latency_ms)
+            accuracy, latency_ms, *energy = trial.values
+            point: NormalisedPoint = (float(accuracy), float(latency_ms) / reference_latency_ms)
+            if energy:
+                if reference_energy_uj is None:
+                    raise ValueError("three-objective trials need the reference energy")
+                point = (*point, float(energy[0]) / reference_energy_uj)
             rows.append((trial.number, point if is_feasible(trial) else None))
         elif trial.state == TrialState.PRUNED:
             rows.append((trial.number, None))

@@ -1,10 +1,10 @@
 """What one allocation costs and what one trial measured: the one metrics type and its pricing.
 
 `price_allocation` is the only place that turns an allocation into hardware figures (network
-latency in cycles and milliseconds, bit-packed weight size, per-layer cycles, memory-bound
-layers); every evaluator (measured, synthetic, memoised) and every report uses it, so a trial's
-latency means the same thing wherever it was computed. `TrialMetrics` is what every evaluator
-returns and what the objective stores.
+latency in cycles and milliseconds, energy per inference, bit-packed weight size, per-layer cycles,
+memory-bound layers); every evaluator (measured, synthetic, memoised) and every report uses it, so
+a trial's latency means the same thing wherever it was computed. `TrialMetrics` is what every
+evaluator returns and what the objective stores.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from hardware import Bound
+from hardware import EnergyModel
+from hardware import network_energy
 from hardware import network_latency
 
 
@@ -38,6 +40,8 @@ class Pricing:
         size_bytes: Weight storage, bit-packed, in bytes.
         cycles_by_layer: Cycles per layer name, in network order.
         memory_bound_layers: Names of the layers that stall on DRAM at these bits.
+        energy_uj: Energy of one inference in µJ, or None when the hardware model does not
+            price energy (it implements only `hardware.HardwareModel`).
     """
 
     latency_cycles: int
@@ -45,6 +49,7 @@ class Pricing:
     size_bytes: int
     cycles_by_layer: Mapping[str, int]
     memory_bound_layers: tuple[str, ...]
+    energy_uj: float | None = None
 
 
 def price_allocation(
@@ -60,8 +65,12 @@ def price_allocation(
     Raises:
         KeyError: If `bits` lacks a layer.
     """
-    latency = network_latency(
-        hardware, layers, [(bits[layer.name].w_bits, bits[layer.name].a_bits) for layer in layers]
+    pairs = [(bits[layer.name].w_bits, bits[layer.name].a_bits) for layer in layers]
+    latency = network_latency(hardware, layers, pairs)
+    energy = (
+        network_energy(hardware, layers, pairs).total_uj
+        if isinstance(hardware, EnergyModel)
+        else None
     )
     return Pricing(
         latency_cycles=latency.total_cycles,
@@ -71,6 +80,7 @@ def price_allocation(
         memory_bound_layers=tuple(
             layer.name for layer in latency.layers if layer.bound is Bound.MEMORY
         ),
+        energy_uj=energy,
     )
 
 
@@ -88,6 +98,7 @@ class TrialMetrics:
         memory_bound_layers: Names of the layers that stall on DRAM at these bits.
         train_steps: QAT steps run in this trial.
         seconds: Wall-clock time of the measurement (0 when the accuracy was recalled).
+        energy_uj: Energy of one inference in µJ (None when the hardware prices no energy).
     """
 
     accuracy: float
@@ -98,6 +109,7 @@ class TrialMetrics:
     memory_bound_layers: tuple[str, ...]
     train_steps: int = 0
     seconds: float = 0.0
+    energy_uj: float | None = None
 
     @classmethod
     def from_pricing(
@@ -113,6 +125,7 @@ class TrialMetrics:
             memory_bound_layers=pricing.memory_bound_layers,
             train_steps=train_steps,
             seconds=seconds,
+            energy_uj=pricing.energy_uj,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,4 +139,5 @@ class TrialMetrics:
             "memory_bound_layers": list(self.memory_bound_layers),
             "train_steps": self.train_steps,
             "seconds": self.seconds,
+            "energy_uj": self.energy_uj,
         }

@@ -1,13 +1,15 @@
 """What a study is called and what it measures: the names every part of amed-opt agrees on.
 
 A study in the storage is one (spec, sampler, seed): `<spec name>-<sampler>-seed<seed>`. Its
-objectives are `accuracy` (maximize) and `latency_ms` (minimize), in that order; these names and
+objectives are `accuracy` (maximize) and `latency_ms` (minimize), in that order, and optionally
+`energy_uj` (minimize); these names and
 the study's `spec` user attribute are a stable interface read by the dashboard, `compare` and
 `finetune`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from optuna.study import StudyDirection
@@ -19,13 +21,27 @@ if TYPE_CHECKING:
     from amed_opt.study.spec import StudySpec
 
 METRIC_NAMES = ("accuracy", "latency_ms")
-"""The study's objectives, in the order the objective returns them."""
+"""The objectives every study has, in the order the objective returns them (a study may add
+`energy_uj`, see `SearchSpec.objectives`)."""
 DIRECTIONS = (StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE)
 """Their directions."""
+
+
+def directions(objectives: Sequence[str]) -> list[StudyDirection]:
+    """The Optuna directions of `objectives`: accuracy is maximised, everything else minimised."""
+    return [
+        StudyDirection.MAXIMIZE if name == "accuracy" else StudyDirection.MINIMIZE
+        for name in objectives
+    ]
+
+
 SPEC_ATTR = "spec"
 """Study user attribute holding `StudySpec.to_dict()`."""
 REFERENCE_LATENCY_ATTR = "reference_latency_ms"
 """Study user attribute holding the latency of the uniform 8-bit network (ms)."""
+REFERENCE_ENERGY_ATTR = "reference_energy_uj"
+"""Study user attribute holding the energy of one inference of the uniform 8-bit network (µJ;
+None when the hardware prices no energy)."""
 
 
 def study_name(spec: StudySpec) -> str:

@@ -1,17 +1,21 @@
-"""The Optuna objective: trial → bit allocation → evaluator → (accuracy, latency_ms).
+"""The Optuna objective: trial → bit allocation → evaluator → (accuracy, latency_ms[, energy_uj]).
 
 It is the only place that writes a trial's user attributes, so every trial in the storage carries
-the same record: the compact allocation, latency in cycles and milliseconds, weight size, per-layer
-cycles and which layers are memory-bound. A model-size limit becomes an Optuna constraint
-(`size_kib` over the limit, feasible when <= 0); the AMED sampler never proposes over-limit
-allocations, the baselines learn from the constraint.
+the same record: the compact allocation, latency in cycles and milliseconds, energy per inference
+in µJ, weight size, per-layer cycles and which layers are memory-bound. A model-size limit becomes
+an Optuna constraint (`size_kib` over the limit, feasible when <= 0); the AMED sampler never
+proposes over-limit allocations, the baselines learn from the constraint.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Protocol
+
+from amed_opt.study.naming import METRIC_NAMES
+from amed_opt.study.spec import OBJECTIVE_NAMES
 
 
 if TYPE_CHECKING:
@@ -51,6 +55,8 @@ class Objective:
         evaluator: Measures an allocation.
         space: The study's search space.
         max_size_bytes: Weight-size limit in bytes, or None.
+        objectives: The values the trial returns, in order: `accuracy`, `latency_ms` and
+            optionally `energy_uj` (`StudySpec.objectives`).
         on_measured: Called with each measured trial (e.g. `ParetoArtifacts`, which uploads an
             allocation image for trials that reach the Pareto front), or None.
     """
@@ -61,8 +67,16 @@ class Objective:
         space: BitSearchSpace,
         *,
         max_size_bytes: int | None = None,
+        objectives: Sequence[str] = METRIC_NAMES,
         on_measured: MeasuredCallback | None = None,
     ) -> None:
+        unknown = [name for name in objectives if name not in OBJECTIVE_NAMES]
+        if unknown or tuple(objectives[:2]) != METRIC_NAMES:
+            raise ValueError(
+                f"objectives must start with {', '.join(METRIC_NAMES)} and be among "
+                f"{', '.join(OBJECTIVE_NAMES)}, got {list(objectives)}"
+            )
+        self._objectives = tuple(objectives)
         self._evaluator = evaluator
         self._space = space
         self._max_size_bytes = max_size_bytes
@@ -70,7 +84,7 @@ class Objective:
         self.evaluation_seconds = 0.0
         """Seconds spent inside `evaluator.evaluate`, summed over calls (for overhead reports)."""
 
-    def __call__(self, trial: optuna.Trial) -> tuple[float, float]:
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         bits = self._space.suggest(trial)
         started = time.perf_counter()
         metrics = self._evaluator.evaluate(bits)
@@ -85,6 +99,8 @@ class Objective:
         )
         trial.set_user_attr("memory_bound_layers", list(metrics.memory_bound_layers))
         trial.set_user_attr("evaluation_s", round(elapsed, 4))
+        if metrics.energy_uj is not None:
+            trial.set_user_attr("energy_uj", float(metrics.energy_uj))
         violation = 0.0
         if self._max_size_bytes is not None:
             violation = (metrics.size_bytes - self._max_size_bytes) / 1024
@@ -94,4 +110,14 @@ class Objective:
             )
         if self._on_measured is not None:
             self._on_measured(trial, metrics, bits, feasible=violation <= 0)
-        return float(metrics.accuracy), float(metrics.latency_ms)
+        return tuple(_value(metrics, name) for name in self._objectives)
+
+
+def _value(metrics: TrialMetrics, name: str) -> float:
+    value = getattr(metrics, name)
+    if value is None:
+        raise ValueError(
+            f"the objective {name} was asked for but the evaluator did not measure it "
+            "(energy needs a hardware model that prices energy)"
+        )
+    return float(value)

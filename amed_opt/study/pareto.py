@@ -1,9 +1,10 @@
-"""Pareto dominance and feasibility in (accuracy ↑, latency ↓): the one definition of both.
+"""Pareto dominance and feasibility in (accuracy ↑, latency ↓[, energy ↓]): the one definition.
 
 A trial is feasible unless one of its constraints (e.g. the size limit) is violated. A point
-`(accuracy, latency)` dominates another when it is at least as accurate and at least as fast and
-not the same point. `pareto_front` extracts a front from a finished list; `RunningFront` keeps
-one up to date while trials arrive (the dashboard's images, hypervolume histories).
+`(accuracy, latency[, energy])` dominates another when it is at least as accurate, at least as fast
+(and as frugal) and not the same point. `pareto_front` extracts a front from a finished list;
+`RunningFront` keeps one up to date while trials arrive (the dashboard's images, hypervolume
+histories).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Objectives", "RunningFront", "dominates", "is_feasible", "pareto_front"]
 
-Objectives = tuple[float, float]
-"""`(accuracy, latency)`: accuracy is maximised, latency (any unit) minimised."""
+Objectives = tuple[float, ...]
+"""`(accuracy, latency[, energy])`: accuracy is maximised, the others (any unit) minimised."""
 
 Item = TypeVar("Item")
 
@@ -32,8 +33,13 @@ def is_feasible(trial: FrozenTrial) -> bool:
 
 
 def dominates(point: Objectives, other: Objectives) -> bool:
-    """True when `point` is at least as accurate and as fast as `other`, and not equal to it."""
-    return point[0] >= other[0] and point[1] <= other[1] and point != other
+    """True when `point` is at least as accurate as `other`, at least as low in every other
+    objective, and not equal to it."""
+    return (
+        point[0] >= other[0]
+        and all(mine <= theirs for mine, theirs in zip(point[1:], other[1:], strict=True))
+        and point != other
+    )
 
 
 def pareto_front(
@@ -43,28 +49,33 @@ def pareto_front(
     tie_break: Callable[[Item], Any],
     keep_ties: bool = False,
 ) -> list[Item]:
-    """The items no other item dominates, by latency (then accuracy descending, then tie break).
+    """The items no other item dominates, by latency (then accuracy descending, then the other
+    objectives, then the tie break).
 
     Args:
         items: Anything with objectives.
-        objectives: `(accuracy, latency)` of an item.
+        objectives: `(accuracy, latency[, energy])` of an item.
         tie_break: Orders items with equal objectives (e.g. the trial number).
         keep_ties: Keep every item with the objectives of a front point (they are equally
             good); otherwise only the first in `tie_break` order.
     """
 
-    def order(item: Item) -> tuple[float, float, Any]:
-        accuracy, latency = objectives(item)
-        return latency, -accuracy, tie_break(item)
+    def order(item: Item) -> tuple[Any, ...]:
+        accuracy, latency, *others = objectives(item)
+        return latency, -accuracy, *others, tie_break(item)
 
+    # In this order a point's dominators all come before it, so checking the front kept so far
+    # is enough (a dominated dominator is itself dominated by a front point).
     front: list[Item] = []
-    best_accuracy = float("-inf")
+    kept: list[Objectives] = []
     for item in sorted(items, key=order):
         point = objectives(item)
-        tie = keep_ties and bool(front) and objectives(front[-1]) == point
-        if point[0] > best_accuracy or tie:
-            front.append(item)
-            best_accuracy = max(best_accuracy, point[0])
+        if any(dominates(other, point) for other in kept):
+            continue
+        if point in kept and not keep_ties:
+            continue
+        front.append(item)
+        kept.append(point)
     return front
 
 

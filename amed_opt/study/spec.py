@@ -30,6 +30,7 @@ from amed_opt.study.spec_enums import SamplerName
 from amed_opt.study.spec_overrides import effective_settings
 from amed_opt.study.spec_overrides import with_overrides
 from amed_opt.study.spec_sections import MIN_RESOLUTION
+from amed_opt.study.spec_sections import OBJECTIVE_NAMES
 from amed_opt.study.spec_sections import BaselineSpec
 from amed_opt.study.spec_sections import DataSpec
 from amed_opt.study.spec_sections import EvaluatorSpec
@@ -48,6 +49,7 @@ from amed_opt.study.spec_toml import resolve_study_path
 
 __all__ = [
     "MIN_RESOLUTION",
+    "OBJECTIVE_NAMES",
     "STUDIES_DIR",
     "AccuracyModel",
     "BaselineSpec",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from amed_opt.study.spec_checks import SpecError
 from amed_opt.study.spec_enums import SamplerName
-from amed_opt.study.spec_sections import HardwareSpec
 from amed_opt.study.spec_sections import StorageSpec
 from amed_opt.study.spec_study import StudySpec
 from amed_opt.study.spec_study import to_plain
@@ -27,6 +27,7 @@ def with_overrides(
     seed: int | None = None,
     hardware: str | None = None,
     data_root: str | None = None,
+    objectives: Sequence[str] | None = None,
     name_suffix: str = "",
 ) -> StudySpec:
     """The spec with command-line overrides applied and validated.
@@ -39,6 +40,7 @@ def with_overrides(
         seed: Seed.
         hardware: Hardware preset name or path.
         data_root: Dataset folder.
+        objectives: The study's objectives (`search.objectives`).
         name_suffix: Appended to the study name (used to keep one study per sampler/seed).
 
     Raises:
@@ -59,9 +61,14 @@ def with_overrides(
         if seed is not None:
             spec = dataclasses.replace(spec, seed=seed)
         if hardware is not None:
-            spec = dataclasses.replace(spec, hardware=HardwareSpec(preset=hardware))
+            spec = dataclasses.replace(
+                spec, hardware=dataclasses.replace(spec.hardware, preset=hardware)
+            )
         if data_root is not None:
             spec = dataclasses.replace(spec, data=dataclasses.replace(spec.data, root=data_root))
+        if objectives is not None:
+            search = dataclasses.replace(spec.search, objectives=tuple(objectives))
+            spec = dataclasses.replace(spec, search=search)
         if name_suffix:
             spec = dataclasses.replace(spec, name=spec.name + name_suffix)
     except SpecError as error:  # each value checks itself as it is built

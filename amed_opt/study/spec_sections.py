@@ -23,6 +23,10 @@ from amed_opt.study.spec_enums import SamplerName
 MIN_RESOLUTION = 8
 """The smallest input side in pixels a study may ask for (0 asks for the native size)."""
 
+OBJECTIVE_NAMES = ("accuracy", "latency_ms", "energy_uj")
+"""The objectives a study may search, in this order: `accuracy` (maximize) and `latency_ms`
+(minimize) always, `energy_uj` (minimize, µJ per inference) optionally."""
+
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
@@ -155,6 +159,8 @@ class SearchSpec:
         fixed_bits: Bitwidth of the first and last quantizable layers, which are not searched.
         max_size_kib: Hard limit on weight storage in KiB (bit-packed); 0 means none.
             Over-limit allocations are never evaluated.
+        objectives: The study's Optuna objectives: `["accuracy", "latency_ms"]` (default) or
+            `["accuracy", "latency_ms", "energy_uj"]` (energy per inference in µJ, minimized).
     """
 
     SECTION: ClassVar[str] = "search"
@@ -163,9 +169,16 @@ class SearchSpec:
     separate_activation_bits: bool = False
     fixed_bits: int = 8
     max_size_kib: float = 0.0
+    objectives: tuple[str, ...] = OBJECTIVE_NAMES[:2]
 
     def __post_init__(self) -> None:
         check = FieldChecks(self, self.SECTION)
+        check.require(
+            self.objectives in (OBJECTIVE_NAMES[:2], OBJECTIVE_NAMES),
+            "objectives",
+            f"must be {list(OBJECTIVE_NAMES[:2])} or {list(OBJECTIVE_NAMES)} (accuracy first, "
+            f"latency_ms second), got {list(self.objectives)}",
+        )
         bits = self.bits
         check.require(bool(bits), "bits", "must list at least one bitwidth")
         increasing = list(bits) == sorted(set(bits))
@@ -189,16 +202,28 @@ class HardwareSpec:
     """The accelerator.
 
     Attributes:
-        preset: A preset of the `hardware` package (`scale-sim`, `eyeriss`, `scale-sim-lowmem`)
-            or a path to a preset TOML file.
+        preset: A preset of the `hardware` package (`scale-sim`, `eyeriss`, `scale-sim-lowmem`,
+            `loom-lite`) or a path to a preset TOML file.
+        input_resolution: Side in pixels of the input the latency and energy refer to: the
+            layer shapes are traced from the same network at this size, independently of the
+            size its accuracy is measured at (`data.resolution`). 0 (the default) prices the
+            input the accuracy is measured at; otherwise at least `MIN_RESOLUTION`.
     """
 
     SECTION: ClassVar[str] = "hardware"
 
     preset: str = "scale-sim"
+    input_resolution: int = 0
 
     def __post_init__(self) -> None:
-        FieldChecks(self, self.SECTION).non_empty("preset")
+        check = FieldChecks(self, self.SECTION)
+        check.non_empty("preset")
+        check.require(
+            self.input_resolution == 0 or self.input_resolution >= MIN_RESOLUTION,
+            "input_resolution",
+            f"must be 0 (the accuracy's input) or >= {MIN_RESOLUTION} pixels, "
+            f"got {self.input_resolution}",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +244,10 @@ class SamplerSpec:
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
             starts from the one with its highest `Q`; those trials count in the budget).
         latency_weights: One chain per weight `lambda` in
-            `Q = acc - lambda * lat / lat_8bit - penalty`; several weights spread the chains
-            along the Pareto front.
+            `Q = acc - lambda * lat / lat_8bit - epsilon * energy / energy_8bit - penalty`;
+            several weights spread the chains along the Pareto front.
+        energy_weight: `epsilon`, the weight of energy per inference in `Q` (0, the default,
+            ignores energy; > 0 needs a hardware model that prices energy).
         accuracy_threshold: Accuracy (fraction) below which the penalty applies; 0 means none.
         penalty_slope: Penalty per unit of accuracy below the threshold (`mu`).
     """
@@ -235,6 +262,7 @@ class SamplerSpec:
     boundary: ProposalBoundary = ProposalBoundary.FORCED
     start: ChainStart = ChainStart.HIGHEST_UNIFORM
     latency_weights: tuple[float, ...] = (1.0,)
+    energy_weight: float = 0.0
     accuracy_threshold: float = 0.0
     penalty_slope: float = 10.0
 
@@ -255,6 +283,7 @@ class SamplerSpec:
             "latency_weights",
             f"must be a non-empty list of finite numbers >= 0, got {list(self.latency_weights)}",
         )
+        check.at_least(0, "energy_weight")
         check.require(
             0 <= self.accuracy_threshold <= 1,
             "accuracy_threshold",

@@ -55,6 +55,18 @@ class StudySpec:
             f"must be a non-empty name without spaces or slashes, got {self.name!r}",
         )
         check.positive("n_trials")
+        if self.sampler.energy_weight > 0 and "energy_uj" not in self.search.objectives:
+            check.fail(
+                "sampler.energy_weight",
+                "> 0 needs energy among the objectives: set search.objectives = "
+                '["accuracy", "latency_ms", "energy_uj"] or --objectives '
+                "accuracy,latency_ms,energy_uj",
+            )
+
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        """The study's objective names, in order (`search.objectives`)."""
+        return self.search.objectives
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of the whole spec (enums as their values)."""

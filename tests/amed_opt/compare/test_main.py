@@ -117,3 +117,27 @@ def test_unknown_study_and_missing_storage_folder(
     err = capsys.readouterr().err
     assert "does not exist" in err and err.count("\n") == 1
     assert not missing.parent.exists()
+
+
+def test_energy_makes_a_three_objective_comparison_that_reuses_the_accuracies(
+    study_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(study_path, tmp_path, "--n-trials", "4")) == 0
+    energy = ["--n-trials", "4", "--objectives", "accuracy,latency_ms,energy_uj"]
+    assert main(_args(study_path, tmp_path, *energy)) == 0
+
+    document = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    analysis = document["analysis"]
+    assert analysis["label"].endswith("-energy")
+    reference_ms, reference_uj = analysis["reference_latency_ms"], analysis["reference_energy_uj"]
+    assert reference_uj > 0
+    assert document["provenance"]["memo_misses"] == 0  # every allocation measured before
+    url = f"sqlite:///{tmp_path / 'compare.db'}"
+    for summary in analysis["studies"]:
+        study = optuna.load_study(study_name=summary["study_name"], storage=url)
+        assert study.metric_names == ["accuracy", "latency_ms", "energy_uj"]
+        points = [
+            (t.values[0], t.values[1] / reference_ms, t.values[2] / reference_uj)
+            for t in study.get_trials()
+        ]
+        assert summary["hv_history"][-1] == pytest.approx(hypervolume(points))

@@ -42,9 +42,11 @@ def components(study_path: Path) -> Components:
         hardware_summary="scale-sim",
         evaluator=SyntheticEvaluator(layers, hardware, seed=0),
         space=space,
-        reference_latency_ms=price_allocation(hardware, layers, space.uniform_bits(8)).latency_ms,
+        reference=price_allocation(hardware, layers, space.uniform_bits(8)),
         max_size_bytes=None,
         baseline_note="none",
+        accuracy_input=(3, 16, 16),
+        priced_input=(3, 16, 16),
     )
 
 

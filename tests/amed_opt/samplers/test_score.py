@@ -51,3 +51,19 @@ def test_default_score_follows_the_direction() -> None:
     assert default_score([StudyDirection.MINIMIZE])([3.0]) == -3.0
     with pytest.raises(ValueError, match="score"):
         default_score([StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE])
+
+
+def test_energy_counts_only_with_a_weight() -> None:
+    plain = QualityScore(latency_reference=2.0, latency_weight=1.0)
+    with_energy = QualityScore(
+        latency_reference=2.0, latency_weight=1.0, energy_weight=0.5, energy_reference=10.0
+    )
+    assert plain((0.9, 1.0)) == pytest.approx(0.4)
+    assert plain((0.9, 1.0, 5.0)) == pytest.approx(0.4)
+    assert with_energy((0.9, 1.0, 5.0)) == pytest.approx(0.9 - 0.5 - 0.25)
+
+
+@pytest.mark.parametrize("reference", [None, 0.0, float("nan")])
+def test_an_energy_weight_needs_a_reference(reference: float | None) -> None:
+    with pytest.raises(ValueError, match="energy_reference"):
+        QualityScore(latency_reference=1.0, energy_weight=0.1, energy_reference=reference)

@@ -130,3 +130,17 @@ def test_trial_points_normalise_latency_and_skip_what_adds_nothing() -> None:
     assert rows == [(0, (0.9, 1.0)), (2, (0.8, 0.5)), (3, None), (4, None)]
     with pytest.raises(ValueError, match="reference latency"):
         trial_points(trials, reference_latency_ms=0.0)
+
+
+def test_three_objective_volume_is_the_box_under_the_points() -> None:
+    assert hypervolume([(0.5, 0.5, 0.5)]) == pytest.approx(0.5 * 0.5 * 0.5)
+    # The same point twice adds nothing; two boxes add up where they do not overlap.
+    both = hypervolume([(0.5, 0.5, 0.5), (0.5, 0.5, 0.5)])
+    assert both == pytest.approx(0.125)
+    union = hypervolume([(1.0, 0.5, 0.5), (0.5, 0.0, 0.5)])
+    assert union == pytest.approx(1.0 * 0.5 * 0.5 + 0.5 * 0.5 * 0.5)
+
+
+def test_points_must_all_have_the_same_number_of_objectives() -> None:
+    with pytest.raises(ValueError, match="mix 2 and 3"):
+        hypervolume([(0.5, 0.5), (0.5, 0.5, 0.5)])

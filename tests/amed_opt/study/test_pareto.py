@@ -63,3 +63,11 @@ def test_feasibility_reads_every_constraint() -> None:
     assert is_feasible(trial({}))
     assert is_feasible(trial({"size": 0.0, "other": -1.0}))
     assert not is_feasible(trial({"size": -1.0, "other": 0.5}))
+
+
+def test_three_objective_dominance_needs_every_cost_no_higher() -> None:
+    assert dominates((0.9, 1.0, 5.0), (0.9, 1.0, 6.0))
+    assert not dominates((0.9, 1.0, 7.0), (0.8, 2.0, 6.0))  # more energy: a trade-off
+    points = [(0.9, 1.0, 7.0, "a"), (0.8, 2.0, 6.0, "b"), (0.8, 2.0, 8.0, "c")]
+    front = pareto_front(points, lambda p: (p[0], p[1], p[2]), tie_break=lambda p: p[3])
+    assert [p[3] for p in front] == ["a", "b"]

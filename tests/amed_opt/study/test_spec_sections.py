@@ -60,7 +60,8 @@ NUMERIC_FIELDS = _numeric_fields()
 
 def test_every_section_has_numeric_fields_under_test() -> None:
     covered = {cls for cls, _name, _hint in NUMERIC_FIELDS}
-    assert covered == set(SECTIONS) - {ModelSpec, HardwareSpec, StorageSpec}
+    assert covered == set(SECTIONS) - {ModelSpec, StorageSpec}
+    assert (HardwareSpec, "input_resolution", int) in NUMERIC_FIELDS
     assert (SamplerSpec, "latency_weights", tuple[float, ...]) in NUMERIC_FIELDS
 
 
@@ -78,6 +79,9 @@ def test_defaults_are_valid() -> None:
         (DataSpec(), {"validation_images": -1}, "data.validation_images must be > 0"),
         (DataSpec(), {"resolution": 1}, rf"data.resolution must be 0 .* >= {MIN_RESOLUTION}"),
         (DataSpec(), {"resolution": -8}, "data.resolution must be 0"),
+        (HardwareSpec(), {"input_resolution": 4}, "hardware.input_resolution must be 0"),
+        (SearchSpec(), {"objectives": ("latency_ms", "accuracy")}, "search.objectives must be"),
+        (SearchSpec(), {"objectives": ("accuracy",)}, "search.objectives must be"),
         (DataSpec(), {"num_workers": -1}, "data.num_workers must be >= 0, got -1"),
         (DataSpec(), {"eval_batch_size": True}, "data.eval_batch_size must be an integer"),
         (BaselineSpec(), {"epochs": -1}, "baseline.epochs must be >= 0, got -1"),
