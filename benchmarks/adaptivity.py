@@ -1,232 +1,234 @@
-"""Hardware adaptivity: does a search give memory-bound layers fewer bits on low-memory hardware?
+"""The paper's claim, measured: does each accelerator get its own allocation?
 
-Run: `python benchmarks/adaptivity.py --base results/compare/mbv2/comparison.json
---other results/compare/mbv2-scale-sim-lowmem/comparison.json --out benchmarks/results/NAME`
+Run (one network at a time; the storage is shared, so accuracies measured for one preset are
+reused for the others and the command resumes):
 
-Reads two comparison JSONs of the same study on two hardware presets (`amed_opt.compare`) and
-writes `NAME.md`, `NAME.json` and `NAME.png`. It compares, layer by layer, the weight bits of the
-allocations the searches chose (each seed's best-`Q` non-uniform trial; AMED first, every sampler
-pooled as a check) and the hardware's price of a bit in that layer on each preset: the cycles a
-layer saves from 8 to 2 bits, as a share of the network's 8-bit cycles, and whether it is
-memory-bound at 8 bits. The paper's finding (Kimhi et al., MobileNetV2) is that on low-memory
-hardware the memory-bound layers (depthwise, large feature maps) get fewer bits than on the default
-preset. The report states the numbers, per layer group, and whether the hardware differs at all.
+    python benchmarks/adaptivity.py --study r18 --presets scale-sim eyeriss scale-sim-lowmem \
+        loom-lite --seeds 2 --n-trials 100 --out benchmarks/results/adaptivity/r18
+
+For every preset `i` the study's AMED search runs on that preset (its shipped settings and
+pricing, `[hardware] input_resolution` included) for each seed (`amed_opt.compare`, fresh
+evaluator). Each seed's best non-uniform allocation by `Q = accuracy - latency / latency(uniform 8
+bits)` is then priced on every preset `j`: `q[i][j]` is the mean over seeds of that allocation's
+`Q` on preset `j` (its measured accuracy, its latency on `j` over uniform 8 bits on `j`).
+
+If hardware matters, each column is won by its diagonal: the allocation searched for preset `j`
+scores best on `j`. The benchmark writes `cross_pricing.json` (`network`, `presets`, `seeds`,
+`q`), `details.json` (allocations, accuracies, latencies, provenance), `adaptivity.md` (the
+matrix, the verdict, the margins) and `bits_per_layer.png` (mean weight bits per layer for each
+preset, as the AMED paper's Figure S5), plus each preset's comparison report under `compare/`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
+import shlex
 import statistics
-from collections.abc import Sequence
+import sys
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
-from amed_opt.compare import json_ready
+from amed_opt.app import RunOptions
+from amed_opt.cli import configure_logging
+from amed_opt.compare import analyse_comparison
+from amed_opt.compare import plan_comparison
+from amed_opt.compare import run_comparison
+from amed_opt.study.bits import BitConfig
 from amed_opt.study.bits import weight_bits_of
+from amed_opt.study.files import atomic_write_text
+from amed_opt.study.files import write_json
+from amed_opt.study.metrics import price_allocation
+from amed_opt.study.provenance import cpu_description
+from amed_opt.study.provenance import git_commit
+from amed_opt.study.provenance import now_utc
+from amed_opt.study.spec import SamplerName
+from amed_opt.study.storage import open_storage
+from hardware import SystolicArray
+from hardware import load_preset
 
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def _load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
+def _quality(accuracy: float, latency_ms: float, reference_ms: float) -> float:
+    return accuracy - latency_ms / reference_ms
 
 
-def _preset(document: dict[str, Any]) -> str:
-    return str(document["plan"]["study"]["hardware"]["preset"])
-
-
-def _chosen(document: dict[str, Any], samplers: Sequence[str] | None) -> list[list[int]]:
-    """Weight bits per layer of each selected study's best-`Q` non-uniform trial."""
-    allocations = []
-    for study in document["analysis"]["studies"]:
-        if samplers is not None and study["sampler"] not in samplers:
-            continue
-        # A uniform start candidate says nothing about the hardware; the best allocation the
-        # search itself found does.
-        best = study.get("best_mixed") or study.get("best")
-        if best:
-            allocations.append(weight_bits_of(best["bits"]))
-    return allocations
-
-
-def _price(layers: list[dict[str, Any]]) -> list[float]:
-    """Cycles each layer saves from 8 to 2 bits, as a share of the network's 8-bit cycles."""
-    total = sum(layer["cycles"]["8"] for layer in layers)
-    return [(layer["cycles"]["8"] - layer["cycles"]["2"]) / total for layer in layers]
-
-
-def _mean(values: Sequence[float]) -> float:
-    return statistics.fmean(values) if values else math.nan
-
-
-def _group_bits(allocations: list[list[int]], members: list[int]) -> tuple[float, float]:
-    """Mean bits of the member layers per allocation, then mean and sd over allocations."""
-    per_allocation = [_mean([a[i] for i in members]) for a in allocations]
-    if not per_allocation or not members:
-        return math.nan, math.nan
-    sd = statistics.stdev(per_allocation) if len(per_allocation) > 1 else 0.0
-    return _mean(per_allocation), sd
-
-
-def analyse(base: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
-    """The per-layer and per-group comparison of two comparisons of one study."""
-    layers_a = base["analysis"]["layers"]
-    layers_b = other["analysis"]["layers"]
-    names = [layer["name"] for layer in layers_a]
-    if names != [layer["name"] for layer in layers_b]:
-        raise ValueError("the two comparisons are not of the same network")
-    searched = [i for i, layer in enumerate(layers_a) if layer["searched"]]
-    price_a, price_b = _price(layers_a), _price(layers_b)
-    differing = [
-        i
-        for i in range(len(names))
-        if layers_a[i]["cycles"] != layers_b[i]["cycles"]
-        or layers_a[i]["memory_bound"] != layers_b[i]["memory_bound"]
-    ]
-    sides = [layer["input_hw"][0] for layer in layers_a]
-    large = sorted({sides[i] for i in searched})[-2:]
-    groups = {
-        "all searched layers": searched,
-        "depthwise": [i for i in searched if layers_a[i]["depthwise"]],
-        "memory-bound at 8 bits on the other preset": [
-            i for i in searched if layers_b[i]["memory_bound"]["8"]
-        ],
-        "compute-bound at 8 bits on the other preset": [
-            i for i in searched if not layers_b[i]["memory_bound"]["8"]
-        ],
-        f"large feature maps (input side {', '.join(map(str, large))})": [
-            i for i in searched if sides[i] in large
-        ],
-        "priced differently by the two presets": [i for i in searched if i in differing],
-    }
-    selections: dict[str, Sequence[str] | None] = {"amed": ("amed",), "all samplers": None}
-    result: dict[str, Any] = {
-        "base_preset": _preset(base),
-        "other_preset": _preset(other),
-        "layers": names,
-        "layers_priced_differently": [names[i] for i in differing],
-        "price_base": price_a,
-        "price_other": price_b,
-        "groups": {},
-        "per_layer_bits": {},
-    }
-    for selection, samplers in selections.items():
-        chosen_a, chosen_b = _chosen(base, samplers), _chosen(other, samplers)
-        result["per_layer_bits"][selection] = {
-            "base": [_mean([a[i] for a in chosen_a]) for i in range(len(names))],
-            "other": [_mean([a[i] for a in chosen_b]) for i in range(len(names))],
-            "allocations": [len(chosen_a), len(chosen_b)],
-        }
-        for group, members in groups.items():
-            mean_a, sd_a = _group_bits(chosen_a, members)
-            mean_b, sd_b = _group_bits(chosen_b, members)
-            result["groups"].setdefault(group, {"layers": len(members)})[selection] = {
-                "base": [mean_a, sd_a],
-                "other": [mean_b, sd_b],
-                "difference": mean_b - mean_a,
-            }
-    return result
-
-
-def plot(result: dict[str, Any], base: dict[str, Any], path: Path) -> None:
-    """Per-layer bits on both presets (AMED), and each layer's price of bits on both."""
-    layers = base["analysis"]["layers"]
-    count = len(result["layers"])
-    xs = list(range(count))
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(max(9, 0.2 * count + 3), 7), sharex=True)
-    bits = result["per_layer_bits"]["amed"]
-    a, b = result["base_preset"], result["other_preset"]
-    label = "AMED best-Q mixed, mean of seeds"
-    top.plot(xs, bits["base"], "o-", color="#1f77b4", label=f"{a} ({label})")
-    top.plot(xs, bits["other"], "s--", color="#d62728", label=f"{b} ({label})")
-    top.set_ylabel("weight bits")
-    top.set_ylim(1.5, 8.5)
-    bottom.plot(xs, [100 * p for p in result["price_base"]], "o-", color="#1f77b4", label=a)
-    bottom.plot(xs, [100 * p for p in result["price_other"]], "s--", color="#d62728", label=b)
-    bottom.set_ylabel("% of 8-bit cycles saved at 2 bits")
-    for axes in (top, bottom):
-        for index, layer in enumerate(layers):
-            if layer["depthwise"]:
-                axes.axvspan(index - 0.45, index + 0.45, color="#ffdd99", alpha=0.5, lw=0)
-            elif layer["memory_bound"]["8"]:
-                axes.axvspan(index - 0.45, index + 0.45, color="#dddddd", alpha=0.5, lw=0)
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize=8)
-    bottom.set_xticks(xs)
-    bottom.set_xticklabels(result["layers"], rotation=90, fontsize=6)
-    top.set_title(
-        f"{base['plan']['label']}: {a} vs {b} (orange: depthwise, grey: memory-bound at 8 bits "
-        f"on {a})"
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="r18")
+    parser.add_argument(
+        "--presets", nargs="+", default=["scale-sim", "eyeriss", "scale-sim-lowmem", "loom-lite"]
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110, bbox_inches="tight")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--n-trials", type=int, default=100)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--storage", help="default: sqlite:///<out>/adaptivity.db")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/amed-opt"))
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args()
+    configure_logging()
+    command = "python benchmarks/adaptivity.py " + shlex.join(sys.argv[1:])
+    args.out.mkdir(parents=True, exist_ok=True)
+    url = args.storage or f"sqlite:///{args.out / 'adaptivity.db'}"
+    options = RunOptions(cache_dir=args.cache_dir, progress=not args.no_progress)
+
+    searched: dict[str, list[dict[str, Any]]] = {}
+    layers = None
+    seeds: list[int] = []
+    for preset in args.presets:
+        plan = plan_comparison(
+            args.study,
+            samplers=(SamplerName.AMED,),
+            n_trials=args.n_trials,
+            seeds=args.seeds,
+            hardware=preset,
+            storage=url,
+            out=args.out / "compare" / preset,
+        )
+        run = run_comparison(plan, options)
+        layers = run.components.layers
+        analysis = analyse_comparison(plan, open_storage(url))
+        seeds = list(plan.seeds)
+        searched[preset] = [
+            {
+                "seed": study.seed,
+                "trial": study.best_mixed.trial,
+                "bits": study.best_mixed.bits,
+                "accuracy": study.best_mixed.accuracy,
+            }
+            for study in analysis.studies
+            if study.best_mixed is not None
+        ]
+        print(f"{preset}: {run.memo_misses} measured, {run.memo_hits} recalled", flush=True)
+    assert layers is not None
+    names = [layer.name for layer in layers]
+
+    arrays = {preset: SystolicArray(load_preset(preset)) for preset in args.presets}
+    reference = {
+        preset: price_allocation(array, layers, BitConfig.uniform(names, 8)).latency_ms
+        for preset, array in arrays.items()
+    }
+    q: list[list[float]] = []
+    for row in args.presets:
+        scores = []
+        for column in args.presets:
+            values = []
+            for found in searched[row]:
+                bits = BitConfig.from_compact(found["bits"], names)
+                latency = price_allocation(arrays[column], layers, bits).latency_ms
+                found.setdefault("latency_ms", {})[column] = latency
+                values.append(_quality(found["accuracy"], latency, reference[column]))
+            scores.append(statistics.fmean(values) if values else float("nan"))
+        q.append(scores)
+
+    write_json(
+        args.out / "cross_pricing.json",
+        {"network": args.study, "presets": args.presets, "seeds": seeds, "q": q},
+    )
+    write_json(
+        args.out / "details.json",
+        {
+            "network": args.study,
+            "presets": args.presets,
+            "seeds": seeds,
+            "n_trials": args.n_trials,
+            "reference_latency_ms": reference,
+            "allocations": searched,
+            "layers": names,
+            "command": command,
+            "git_commit": git_commit(),
+            "machine": cpu_description(),
+            "generated": now_utc(),
+        },
+    )
+    _plot(args.out / "bits_per_layer.png", args.study, args.presets, searched, names)
+    report = _report(args.study, args.presets, seeds, q, command, args.n_trials)
+    atomic_write_text(args.out / "adaptivity.md", report)
+    print(report)
+
+
+def _mean_bits(found: list[dict[str, Any]], count: int) -> list[float]:
+    allocations = [weight_bits_of(entry["bits"]) for entry in found]
+    if not allocations:
+        return [float("nan")] * count
+    return [statistics.fmean(bits[i] for bits in allocations) for i in range(count)]
+
+
+def _plot(
+    path: Path,
+    network: str,
+    presets: list[str],
+    searched: dict[str, list[dict[str, Any]]],
+    names: list[str],
+) -> None:
+    figure, axes = plt.subplots(figsize=(max(8, 0.25 * len(names) + 3), 4.4))
+    width = 0.8 / len(presets)
+    for slot, preset in enumerate(presets):
+        bits = _mean_bits(searched[preset], len(names))
+        xs = [i + (slot - (len(presets) - 1) / 2) * width for i in range(len(names))]
+        axes.bar(xs, bits, width=width, label=preset)
+    axes.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+    axes.set_ylabel("mean weight bits over seeds")
+    axes.set_ylim(0, 8.5)
+    axes.set_title(f"{network}: best non-uniform allocation searched for each preset")
+    axes.legend(fontsize=8, ncols=len(presets))
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
-def render(result: dict[str, Any], base_path: Path, other_path: Path, image: str) -> str:
-    """The Markdown report."""
-    a, b = result["base_preset"], result["other_preset"]
+def _report(
+    network: str, presets: list[str], seeds: list[int], q: list[list[float]], command: str, n: int
+) -> str:
     lines = [
-        f"# Hardware adaptivity: {a} vs {b}",
+        f"# Hardware adaptivity: {network}",
         "",
-        f"From `{base_path}` and `{other_path}`. Bits are weight bits of each seed's best-Q "
-        "non-uniform trial (mean ± sd over the allocations; AMED alone, then every sampler "
-        "pooled).",
+        f"`{command}` (commit {git_commit()}, {now_utc()}).",
         "",
-        f"Layers priced differently by the two presets (any bitwidth): "
-        f"{len(result['layers_priced_differently'])} of {len(result['layers'])}"
+        f"AMED searched {n} trials per seed on each preset (seeds {seeds}). Row: the preset the "
+        "search ran on; column: the preset its best non-uniform allocation is priced on; cell: "
+        "the mean over seeds of `Q = accuracy - latency / latency(uniform 8 bits)` on the "
+        "column's preset. The best cell of each column is in bold.",
+        "",
+        "| searched on \\ priced on | " + " | ".join(presets) + " |",
+        "|---|" + "---|" * len(presets),
+    ]
+    best_rows = [max(range(len(presets)), key=lambda i, j=j: q[i][j]) for j in range(len(presets))]
+    for i, row in enumerate(presets):
+        cells = [
+            f"**{q[i][j]:.4f}**" if best_rows[j] == i else f"{q[i][j]:.4f}"
+            for j in range(len(presets))
+        ]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    margins = []
+    for j, column in enumerate(presets):
+        others = [q[i][j] for i in range(len(presets)) if i != j]
+        margins.append((column, q[j][j] - max(others)))
+    wins = [column for column, margin in margins if margin > 0]
+    lines += [
+        "",
+        "Diagonal margin per column (own allocation's `Q` minus the best other's): "
+        + ", ".join(f"{column} {margin:+.4f}" for column, margin in margins)
+        + ".",
+        "",
+        f"Verdict: the diagonal is strictly best in {len(wins)} of {len(presets)} columns"
+        + (f" ({', '.join(wins)})" if wins else "")
+        + f"; largest margin {max(m for _, m in margins):+.4f}."
         + (
-            f" ({', '.join(result['layers_priced_differently'][:12])}"
-            + (", …" if len(result["layers_priced_differently"]) > 12 else "")
-            + ")."
-            if result["layers_priced_differently"]
-            else "."
+            " Goal met (every column, a margin >= 0.01)."
+            if len(wins) == len(presets) and max(m for _, m in margins) >= 0.01
+            else " Goal not met."
         ),
         "",
-        f"| layer group | layers | AMED on {a} | AMED on {b} | difference | all samplers on "
-        f"{a} | all samplers on {b} | difference |",
-        "|---|---|---|---|---|---|---|---|",
+        "![mean weight bits per layer](bits_per_layer.png)",
+        "",
     ]
-
-    def cell(pair: list[float]) -> str:
-        return "n/a" if not math.isfinite(pair[0]) else f"{pair[0]:.2f} ± {pair[1]:.2f}"
-
-    def diff(value: float) -> str:
-        return "n/a" if not math.isfinite(value) else f"{value:+.2f}"
-
-    for group, entry in result["groups"].items():
-        amed, pooled = entry["amed"], entry["all samplers"]
-        lines.append(
-            f"| {group} | {entry['layers']} | {cell(amed['base'])} | {cell(amed['other'])} | "
-            f"{diff(amed['difference'])} | {cell(pooled['base'])} | {cell(pooled['other'])} | "
-            f"{diff(pooled['difference'])} |"
-        )
-    lines += ["", f"![per-layer bits and price of bits]({image})", ""]
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", type=Path, required=True, help="comparison.json, default preset")
-    parser.add_argument("--other", type=Path, required=True, help="comparison.json, other preset")
-    parser.add_argument("--out", type=Path, required=True, help="output path without suffix")
-    args = parser.parse_args(argv)
-    base, other = _load(args.base), _load(args.other)
-    result = analyse(base, other)
-    image = args.out.with_suffix(".png")
-    plot(result, base, image)
-    args.out.with_suffix(".json").write_text(json.dumps(json_ready(result), indent=1) + "\n")
-    text = render(result, args.base, args.other, image.name)
-    args.out.with_suffix(".md").write_text(text)
-    print(text)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -45,11 +45,11 @@ case "${1:-}" in
       mkdir -p "benchmarks/results/$name"
       cp "results/compare/$name"/{report.md,comparison.json,*.png} "benchmarks/results/$name/"
     done
-    "$PY" benchmarks/adaptivity.py \
+    "$PY" benchmarks/adaptivity_layers.py \
       --base results/compare/mbv2-224-synthetic-scale-sim/comparison.json \
       --other results/compare/mbv2-224-synthetic-scale-sim-lowmem/comparison.json \
       --out benchmarks/results/adaptivity-mbv2-224-synthetic
-    "$PY" benchmarks/adaptivity.py \
+    "$PY" benchmarks/adaptivity_layers.py \
       --base results/compare/mbv2-scale-sim/comparison.json \
       --other results/compare/mbv2-scale-sim-lowmem/comparison.json \
       --out benchmarks/results/adaptivity-mbv2-28
