@@ -7,6 +7,7 @@ runner wrote, finished or interrupted, and needs no torch.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from amed_opt.study.files import atomic_write_text
 from amed_opt.study.pareto import is_feasible
 from amed_opt.study.pareto import pareto_front as pareto_front_of
 
@@ -97,14 +99,11 @@ def write_front(front: Sequence[FrontPoint], directory: Path, stem: str) -> tupl
     rows = [asdict(point) for point in front]
     fields = list(FrontPoint.__dataclass_fields__)
 
-    tmp_csv = csv_path.with_suffix(".csv.tmp")
-    with tmp_csv.open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp_csv.replace(csv_path)
-
-    tmp_json = json_path.with_suffix(".json.tmp")
-    tmp_json.write_text(json.dumps(rows, indent=2) + "\n")
-    tmp_json.replace(json_path)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    # Unique temporary names: two workers finishing the same study do not share one.
+    atomic_write_text(csv_path, table.getvalue())
+    atomic_write_text(json_path, json.dumps(rows, indent=2) + "\n")
     return csv_path, json_path
