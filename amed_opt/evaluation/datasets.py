@@ -123,7 +123,7 @@ def _fashion_mnist(spec: DataSpec, cache_dir: Path) -> DatasetSource:
         test = torchvision.datasets.FashionMNIST(
             str(torchvision_root), train=False, download=False
         )
-    except (RuntimeError, ValueError, OSError) as error:  # a malformed idx file
+    except (AssertionError, RuntimeError, ValueError, OSError) as error:  # a malformed idx file
         raise ValueError(
             f"Fashion-MNIST files under {root} are not valid idx files ({error}); replace them "
             "with the original *-ubyte.gz files"
