@@ -70,11 +70,13 @@ class FailureGuard:
 
 
 class _WithoutTrialFailures(logging.Filter):
-    """Drops Optuna's own warning (with a traceback) for a trial failed by `TrialFailure`;
-    `FailureGuard` logs it as one line."""
+    """Drops Optuna's own warnings (one with a traceback, then "failed with value None") for a
+    trial failed by `TrialFailure`; `FailureGuard` logs it as one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], TrialFailure))
+        if record.exc_info and isinstance(record.exc_info[1], TrialFailure):
+            return False
+        return "failed with value None" not in record.getMessage()
 
 
 @contextlib.contextmanager
