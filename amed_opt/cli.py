@@ -1,19 +1,33 @@
 """Conventions shared by the command lines (`run`, `compare`, `finetune`); part of that layer.
 
-Bad input is one line on stderr, `PROG: error: ...`, and exit code `EXIT_USAGE`; an interrupted
-run says how to resume and exits with `EXIT_INTERRUPTED`. `--traceback` shows the whole error.
+Exit codes (docs/errors.md): `EXIT_USAGE` (2) when something the user passed or pointed to is
+wrong, found before the work starts (arguments, study and preset files, datasets, a storage that
+is unreachable or unusable); `EXIT_FAILURE` (1) when the work fails (`RunFailure`, the disk or the
+database server failing mid-run); `EXIT_INTERRUPTED` (130) on Ctrl-C, with how to resume. Either
+error is one line on stderr, `PROG: error: ...`, naming the problem and the fix, and never a
+password; `--traceback` shows the whole error. `run_guarded` applies all of this.
+
+`--storage` defaults to the environment variable `AMED_OPT_STORAGE`, so a URL with a password
+need not appear in argv or the shell history (`add_storage_argument`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from amed_opt.study.errors import RunFailure
+from amed_opt.study.urls import STORAGE_ENV
+from amed_opt.study.urls import error_reason
 
+
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -63,6 +77,47 @@ def add_objectives_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_storage_argument(parser: argparse.ArgumentParser, default_help: str) -> None:
+    """`--storage URL`, defaulting to `$AMED_OPT_STORAGE` when that is set and not empty.
+
+    Args:
+        parser: The command's parser.
+        default_help: What the storage is when neither is given (e.g. "sqlite:///results/<study>.db").
+    """
+    parser.add_argument(
+        "--storage",
+        default=os.environ.get(STORAGE_ENV) or None,
+        help=f"Optuna storage URL (default ${STORAGE_ENV}, else {default_help}); put a URL "
+        f"with a password in ${STORAGE_ENV}",
+    )
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
+MAX_SEED = 2**32 - 1
+"""The largest seed (numpy's and torch's generators take 32-bit seeds)."""
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer in [0, 2**32 - 1]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer seed, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be in [0, {MAX_SEED}], got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer > 0."""
     try:
@@ -92,10 +147,68 @@ def configure_logging() -> None:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
-def report_error(program: str, error: BaseException) -> int:
-    """Print `error` as one line on stderr; returns `EXIT_USAGE`."""
-    print(f"{program}: error: {one_line(error)}", file=sys.stderr)
-    return EXIT_USAGE
+def exit_code(error: BaseException) -> int | None:
+    """The exit code of an error reaching a command line, or None for a bug (shown in full).
+
+    `RunFailure`, and an `OSError` or database error other than a missing file (disk full, a
+    folder turned read-only, the server lost mid-run), failed the work: `EXIT_FAILURE`. Bad
+    input (`ValueError`, `KeyError`, a missing file, `StorageError`, all raised by the checks
+    that run before the work starts) is `EXIT_USAGE`.
+    """
+    from amed_opt.study.storage import StorageError
+
+    if isinstance(error, RunFailure):
+        return EXIT_FAILURE
+    usage = (ValueError, KeyError, FileNotFoundError, NotADirectoryError, IsADirectoryError)
+    if isinstance(error, (*usage, StorageError)):
+        return EXIT_USAGE
+    if isinstance(error, OSError):
+        return EXIT_FAILURE
+    import optuna
+    import sqlalchemy
+
+    if isinstance(error, sqlalchemy.exc.SQLAlchemyError | optuna.exceptions.StorageInternalError):
+        return EXIT_FAILURE
+    return None
+
+
+def run_guarded(
+    program: str, work: Callable[[], int], *, traceback: bool, storage: str | None = None
+) -> int:
+    """Run `work()` and turn what it raises into one line on stderr and an exit code.
+
+    Args:
+        program: The command's name, starting the line.
+        work: The command's body; returns its exit code.
+        traceback: Re-raise instead (`--traceback`).
+        storage: The storage URL in use: its password is removed from the line if it appears.
+
+    Returns:
+        `work()`'s code, or `exit_code(error)`, or `EXIT_INTERRUPTED` after Ctrl-C.
+    """
+    try:
+        return work()
+    except KeyboardInterrupt:
+        return report_interrupted(program)
+    except Exception as error:
+        code = exit_code(error)
+        if code is None or traceback:
+            raise
+        return report_error(program, error, code=code, storage=storage)
+
+
+def report_error(
+    program: str, error: BaseException, *, code: int = EXIT_USAGE, storage: str | None = None
+) -> int:
+    """Print `error` as one line on stderr (never `storage`'s password); returns `code`."""
+    # KeyError quotes its message; the line should not.
+    if isinstance(error, KeyError) and error.args:
+        error = ValueError(str(error.args[0]))
+    line = one_line(error)
+    if storage:
+        line = error_reason(ValueError(line), storage)
+    print(f"{program}: error: {line}", file=sys.stderr)
+    return code
 
 
 def report_interrupted(program: str) -> int:

@@ -1,21 +1,25 @@
 """Command line: `python -m amed_opt.finetune --study r18 --trial N [--epochs E]`.
 
-Reads the allocation of one finished trial from the study's storage (without modifying it),
+Reads the allocation of one finished trial from the study's storage (read-only: nothing in the
+storage is created or changed), checks the device, preset, dataset and output folder,
 fine-tunes it from the float baseline (`amed_opt.evaluation.fine_tuning`), reports validation
 and test accuracy, latency and size, and writes the files under `results/finetune/`.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from amed_opt.cli import OneLineParser
 from amed_opt.cli import add_machine_arguments
+from amed_opt.cli import add_storage_argument
 from amed_opt.cli import configure_logging
-from amed_opt.cli import report_error
-from amed_opt.cli import report_interrupted
+from amed_opt.cli import non_negative_int
+from amed_opt.cli import run_guarded
+from amed_opt.cli import seed_int
 
 
 PROGRAM = "amed-opt finetune"
@@ -28,11 +32,15 @@ def build_parser() -> OneLineParser:
         description="Fine-tune the allocation of one trial, report it and export it.",
     )
     parser.add_argument("--study", required=True, help="study name or .toml path")
-    parser.add_argument("--trial", required=True, type=int, help="trial number in the study")
-    parser.add_argument("--epochs", type=int, default=1, help="fine-tuning epochs (default 1)")
+    parser.add_argument(
+        "--trial", required=True, type=non_negative_int, help="trial number in the study"
+    )
+    parser.add_argument(
+        "--epochs", type=non_negative_int, default=1, help="fine-tuning epochs (default 1)"
+    )
     parser.add_argument("--sampler", help="the sampler the study was run with (default: spec)")
-    parser.add_argument("--seed", type=int, help="the seed the study was run with")
-    parser.add_argument("--storage", help="storage URL (default: the study's)")
+    parser.add_argument("--seed", type=seed_int, help="the seed the study was run with")
+    add_storage_argument(parser, "the study's")
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
     parser.add_argument("--out", type=Path, help="export folder (default results/finetune/...)")
     add_machine_arguments(parser, progress=False)
@@ -40,12 +48,19 @@ def build_parser() -> OneLineParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 success, 2 bad input, 130 interrupted)."""
+    """Run the CLI; returns the exit code (0 success, 2 bad input, 1 failed, 130 interrupted)."""
     args = build_parser().parse_args(argv)
     configure_logging()
+    return run_guarded(
+        PROGRAM, lambda: _finetune(args), traceback=args.traceback, storage=args.storage
+    )
 
+
+def _finetune(args: argparse.Namespace) -> int:
     from amed_opt.app import RunOptions
     from amed_opt.app import build_hardware
+    from amed_opt.app import check_writable_folder
+    from amed_opt.app import probe_layers
     from amed_opt.app import storage_url
     from amed_opt.app import torch_device
     from amed_opt.evaluation.baseline import prepare_study
@@ -54,41 +69,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     from amed_opt.study.search_space import BitSearchSpace
     from amed_opt.study.spec import load_spec
     from amed_opt.study.spec import with_overrides
-    from amed_opt.study.storage import StorageError
     from amed_opt.study.storage import load_finished_trial
 
-    try:
-        if args.epochs < 0:
-            raise ValueError(f"--epochs must be >= 0, got {args.epochs}")
-        spec = with_overrides(
-            load_spec(args.study), sampler=args.sampler, seed=args.seed, storage=args.storage
-        )
-        options = RunOptions(
-            device=args.device, cache_dir=args.cache_dir, results_dir=args.results_dir
-        )
-        name = study_name(spec)
-        trial = load_finished_trial(storage_url(spec, options), name, args.trial)
-        device = torch_device(args.device)
-        prepared = prepare_study(spec, cache_dir=args.cache_dir, device=device)
-        bits = BitSearchSpace(prepared.layers, spec.search).to_bits(trial.params)
-        output_dir = args.out or args.results_dir / "finetune" / f"{name}-trial{args.trial}"
-        result = finetune_from_spec(
-            spec,
-            bits,
-            build_hardware(spec),
-            epochs=args.epochs,
-            cache_dir=args.cache_dir,
-            output_dir=output_dir,
-            device=device,
-            prepared=prepared,
-        )
-    except KeyboardInterrupt:
-        return report_interrupted(PROGRAM)
-    except (ValueError, FileNotFoundError, KeyError, StorageError) as error:
-        if args.traceback:
-            raise
-        # KeyError quotes its message; the line should not.
-        return report_error(PROGRAM, ValueError(str(error).strip("'\"")))
+    spec = with_overrides(
+        load_spec(args.study), sampler=args.sampler, seed=args.seed, storage=args.storage
+    )
+    options = RunOptions(
+        device=args.device, cache_dir=args.cache_dir, results_dir=args.results_dir
+    )
+    name = study_name(spec)
+    # Every check before any work: the storage is only read, nothing is decompressed or trained
+    # before the device, preset, dataset, model and output folder are known to be usable.
+    device = torch_device(args.device)
+    hardware = build_hardware(spec)
+    trial = load_finished_trial(storage_url(spec, options), name, args.trial)
+    output_dir = args.out or args.results_dir / "finetune" / f"{name}-trial{args.trial}"
+    check_writable_folder(output_dir, "--out")
+    check_writable_folder(args.cache_dir, "--cache-dir")
+    BitSearchSpace(probe_layers(spec), spec.search).to_bits(trial.params)
+    prepared = prepare_study(spec, cache_dir=args.cache_dir, device=device)
+    bits = BitSearchSpace(prepared.layers, spec.search).to_bits(trial.params)
+    result = finetune_from_spec(
+        spec,
+        bits,
+        hardware,
+        epochs=args.epochs,
+        cache_dir=args.cache_dir,
+        output_dir=output_dir,
+        device=device,
+        prepared=prepared,
+    )
     print(
         f"trial {args.trial} of {name}: {bits.compact()}\n"
         f"  validation accuracy {result.validation_accuracy_before:.4f} before, "

@@ -1,7 +1,8 @@
 """Command line: `python -m amed_opt.run --study r18` (also installed as `amed-opt`).
 
 Parses the run-time knobs, loads the study spec, hands both to `amed_opt.app.run_study` (the
-composition root) and turns errors into one line on stderr with exit code 2. Everything a study
+composition root) and turns errors into one line on stderr with the exit codes of `amed_opt.cli`
+(2 bad input, 1 the run failed, 130 interrupted). Everything a study
 means lives in its TOML file; the flags only override where it runs, how long, and with which
 sampler or hardware.
 """
@@ -16,10 +17,11 @@ from pathlib import Path
 from amed_opt.cli import OneLineParser
 from amed_opt.cli import add_machine_arguments
 from amed_opt.cli import add_objectives_argument
+from amed_opt.cli import add_storage_argument
 from amed_opt.cli import configure_logging
 from amed_opt.cli import positive_int
-from amed_opt.cli import report_error
-from amed_opt.cli import report_interrupted
+from amed_opt.cli import run_guarded
+from amed_opt.cli import seed_int
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import available_studies
 from amed_opt.study.spec import load_spec
@@ -47,10 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--n-trials", type=positive_int, help="trial budget (total, a resumed run tops up)"
     )
-    parser.add_argument(
-        "--storage", help="Optuna storage URL (default sqlite:///results/<study>.db)"
-    )
-    parser.add_argument("--seed", type=int, help="override the study's seed")
+    add_storage_argument(parser, "sqlite:///results/<study>.db")
+    parser.add_argument("--seed", type=seed_int, help="override the study's seed")
     parser.add_argument("--hardware", help="hardware preset name or preset TOML path")
     parser.add_argument("--data-root", help="dataset folder (overrides the study's data.root)")
     parser.add_argument(
@@ -65,39 +65,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 success, 2 bad input, 130 interrupted)."""
+    """Run the CLI; returns the exit code (0 success, 2 bad input, 1 failed, 130 interrupted)."""
     args = build_parser().parse_args(argv)
     configure_logging()
+    return run_guarded(PROGRAM, lambda: _run(args), traceback=args.traceback, storage=args.storage)
 
+
+def _run(args: argparse.Namespace) -> int:
     from amed_opt.app import RunOptions
     from amed_opt.app import result_summary
     from amed_opt.app import run_study
-    from amed_opt.study.storage import StorageError
 
-    try:
-        spec = with_overrides(
-            load_spec(args.study),
-            sampler=args.sampler,
-            n_trials=args.n_trials,
-            storage=args.storage,
-            seed=args.seed,
-            hardware=args.hardware,
-            data_root=args.data_root,
-            objectives=args.objectives,
-        )
-        options = RunOptions(
-            device=args.device,
-            cache_dir=args.cache_dir,
-            results_dir=args.results_dir,
-            progress=not args.no_progress,
-        )
-        result = run_study(spec, options)
-    except KeyboardInterrupt:
-        return report_interrupted(PROGRAM)
-    except (ValueError, FileNotFoundError, StorageError) as error:
-        if args.traceback:
-            raise
-        return report_error(PROGRAM, error)
+    spec = with_overrides(
+        load_spec(args.study),
+        sampler=args.sampler,
+        n_trials=args.n_trials,
+        storage=args.storage,
+        seed=args.seed,
+        hardware=args.hardware,
+        data_root=args.data_root,
+        objectives=args.objectives,
+    )
+    options = RunOptions(
+        device=args.device,
+        cache_dir=args.cache_dir,
+        results_dir=args.results_dir,
+        progress=not args.no_progress,
+    )
+    result = run_study(spec, options)
     print(result_summary(result))
     return 0
 

@@ -5,17 +5,26 @@
 Reads SCALE-Sim's files unchanged (`hardware.scalesim_compat`) and writes SCALE-Sim's
 COMPUTE_REPORT columns plus `Compute Cycles` and the energy columns (pJ), to `--out` or to
 standard output. SCALE-Sim files have no energy figures, so energy uses the default table; the
-summary line (with `--out`) or a note on standard error (without) says so. On bad input it prints
-one line to standard error and exits with status 2.
+summary line (with `--out`) or a note on standard error (without) says so.
+
+Exit codes as amed-opt's command lines (docs/errors.md): 2 and one line on standard error for bad
+input (arguments, unreadable or malformed files, absurd sizes, an `--out` folder that is missing
+or not writable), found before any work; 1 when writing the report fails (disk full); 130 when
+interrupted. `--out` is written atomically (`hardware._files`).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import math
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
+from hardware._files import atomic_write_text
 from hardware.config import PrecisionModel
 from hardware.protocol import PJ_PER_UJ
 from hardware.scalesim_compat import compute_report
@@ -25,7 +34,9 @@ from hardware.scalesim_topology import read_topology
 from hardware.systolic_array import SystolicArray
 
 
+_FAILURE = 1
 _USAGE_ERROR = 2
+_INTERRUPTED = 130
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -60,9 +71,31 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0, or 2 on bad input)."""
+    """Run the command line; returns the exit status (0, 2 bad input, 1 failed, 130)."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _price(parser.prog, args)
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return _INTERRUPTED
+
+
+def _error(prog: str, message: str, code: int) -> int:
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _price(prog: str, args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.clock_mhz) and args.clock_mhz > 0):
+        message = f"--clock-mhz: clock_hz must be a positive number, got {args.clock_mhz}"
+        return _error(prog, message, _USAGE_ERROR)
+    if args.out is not None:
+        folder = Path(args.out).parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            reason = "does not exist" if not folder.is_dir() else "is not writable"
+            message = f"cannot write {args.out}: folder {str(folder)!r} {reason}"
+            return _error(prog, message, _USAGE_ERROR)
     try:
         config = read_scalesim_config(
             args.config,
@@ -74,22 +107,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = compute_report(array, layers, w_bits=args.w_bits, a_bits=args.a_bits)
     except (OSError, ValueError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"{parser.prog}: error: {message}", file=sys.stderr)
-        return _USAGE_ERROR
+        return _error(prog, message, _USAGE_ERROR)
+    except MemoryError:
+        return _error(prog, "out of memory pricing the topology; price fewer layers", _FAILURE)
     table = config.array.energy
     energy_uj = sum(row.total_pj for row in rows) / PJ_PER_UJ
     energy_note = f"{energy_uj:.3f} µJ with {table.source.value} energy table ({table.reference})"
     if args.out is None:
         write_compute_report(rows, sys.stdout)
         # A note, not CSV: standard output stays SCALE-Sim's report format.
-        print(f"{parser.prog}: note: {energy_note}", file=sys.stderr)
+        print(f"{prog}: note: {energy_note}", file=sys.stderr)
         return 0
+    report = io.StringIO(newline="")
+    write_compute_report(rows, report)
     try:
-        with open(args.out, "w", encoding="utf-8") as stream:
-            write_compute_report(rows, stream)
-    except OSError as error:
-        print(f"{parser.prog}: error: cannot write {args.out}: {error}", file=sys.stderr)
-        return _USAGE_ERROR
+        atomic_write_text(args.out, report.getvalue())
+    except OSError as error:  # found while working (disk full): not bad input
+        return _error(prog, f"cannot write {args.out}: {error.strerror or error}", _FAILURE)
     total = sum(row.total_cycles for row in rows)
     print(
         f"{len(rows)} layers, {total} cycles ({total / config.array.clock_hz * 1e3:.3f} ms at "

@@ -4,6 +4,10 @@ Convolution topology: `name, ifmap_h, ifmap_w, filter_h, filter_w, channels, fil
 (no padding, output `ceil((H - F) / S) + 1`); a name containing `DP` is depthwise: one layer per
 channel, each with one input channel and the row's filters (SCALE-Sim's expansion). GEMM
 topology (header `Layer, M, N, K`): an `M x K` input times a `K x N` matrix.
+
+Sizes are bounded (`MAX_TOPOLOGY_BYTES`, `MAX_LAYERS`, `MAX_CONV_FIELD`, `MAX_GEMM_FIELD`): a
+file or row beyond them is refused with one line before any layer is priced, instead of running
+the simulator out of memory (a depthwise row of millions of channels is millions of layers).
 """
 
 from __future__ import annotations
@@ -14,7 +18,17 @@ from hardware.layer import LayerKind
 from hardware.layer import LayerShape
 
 
-__all__ = ["read_topology"]
+__all__ = ["MAX_CONV_FIELD", "MAX_GEMM_FIELD", "MAX_LAYERS", "MAX_TOPOLOGY_BYTES", "read_topology"]
+
+MAX_TOPOLOGY_BYTES = 16 * 1024 * 1024
+"""Largest topology file read (real ones are a few KiB)."""
+MAX_LAYERS = 100_000
+"""Most layers in a topology, counting a depthwise row as one layer per channel."""
+MAX_CONV_FIELD = 65_536
+"""Largest value of a convolution field (IFMAP side, filter side, channels, filters, stride);
+ImageNet networks stay below 4096."""
+MAX_GEMM_FIELD = 1 << 22
+"""Largest GEMM dimension M, N or K."""
 
 
 def read_topology(path: str | Path) -> list[LayerShape]:
@@ -33,6 +47,11 @@ def read_topology(path: str | Path) -> list[LayerShape]:
             the field and the value.
     """
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_TOPOLOGY_BYTES:
+        raise ValueError(
+            f"{path}: {size} bytes is too large for a topology (at most {MAX_TOPOLOGY_BYTES})"
+        )
     lines = [
         (number, line.strip())
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
@@ -43,9 +62,17 @@ def read_topology(path: str | Path) -> list[LayerShape]:
     header = _fields(lines[0][1])
     is_gemm = [field.lower() for field in header[1:4]] == ["m", "n", "k"]
     parse = _gemm_layer if is_gemm else _conv_layer
+    if len(lines) - 1 > MAX_LAYERS:
+        raise ValueError(f"{path}: {len(lines) - 1} layers, more than {MAX_LAYERS}")
     layers = [parse(path, number, _fields(line)) for number, line in lines[1:]]
     if not layers:
         raise ValueError(f"{path}: no layers after the header line")
+    expanded = sum(layer.groups for layer in layers)
+    if expanded > MAX_LAYERS:
+        raise ValueError(
+            f"{path}: the depthwise rows expand to {expanded} SCALE-Sim layers (one per "
+            f"channel), more than {MAX_LAYERS}"
+        )
     return layers
 
 
@@ -61,13 +88,15 @@ def _fields(line: str) -> list[str]:
     return fields
 
 
-def _int_field(path: Path, number: int, name: str, text: str) -> int:
+def _int_field(path: Path, number: int, name: str, text: str, maximum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value <= 0:
         raise ValueError(f"{path}:{number}: {name} must be a positive integer, got {text!r}")
+    if value > maximum:
+        raise ValueError(f"{path}:{number}: {name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -92,7 +121,7 @@ def _conv_layer(path: Path, number: int, fields: list[str]) -> LayerShape:
     if not name:
         raise ValueError(f"{path}:{number}: Layer name is empty")
     ifmap_h, ifmap_w, filter_h, filter_w, channels, filters, stride = (
-        _int_field(path, number, field_name, text)
+        _int_field(path, number, field_name, text, MAX_CONV_FIELD)
         for field_name, text in zip(_CONV_FIELDS, fields[1:8], strict=True)
     )
     if len(fields) == 9:
@@ -140,7 +169,7 @@ def _gemm_layer(path: Path, number: int, fields: list[str]) -> LayerShape:
     if not name:
         raise ValueError(f"{path}:{number}: Layer name is empty")
     m, n, k = (
-        _int_field(path, number, field_name, text)
+        _int_field(path, number, field_name, text, MAX_GEMM_FIELD)
         for field_name, text in zip(("M", "N", "K"), fields[1:4], strict=True)
     )
     # SCALE-Sim runs a GEMM as a convolution of an M x K input with one 1 x K filter per column.

@@ -11,12 +11,15 @@ from amed_opt.app.components import RunOptions
 from amed_opt.app.components import build_components
 from amed_opt.app.components import build_hardware
 from amed_opt.app.components import torch_device
+from amed_opt.app.preflight import check_writable_folder
+from amed_opt.app.preflight import preflight
+from amed_opt.app.preflight import probe_layers
+from amed_opt.app.preflight import storage_url
 from amed_opt.app.sampler_factory import build_sampler
 from amed_opt.app.study_run import RunResult
 from amed_opt.app.study_run import open_study
 from amed_opt.app.study_run import result_summary
 from amed_opt.app.study_run import run_study
-from amed_opt.app.study_run import storage_url
 
 
 __all__ = [
@@ -26,6 +29,9 @@ __all__ = [
     "build_components",
     "build_hardware",
     "build_sampler",
+    "check_writable_folder",
+    "preflight",
+    "probe_layers",
     "torch_device",
     "open_study",
     "result_summary",

@@ -40,12 +40,14 @@ class RunOptions:
         cache_dir: Folder of decompressed datasets and trained float baselines.
         results_dir: Folder of the default SQLite file, Pareto exports and artifacts.
         progress: Show progress bars.
+        max_consecutive_failures: Trials failing in a row after which the run stops (exit 1).
     """
 
     device: str = "cpu"
     cache_dir: Path = Path(".cache/amed-opt")
     results_dir: Path = Path("results")
     progress: bool = True
+    max_consecutive_failures: int = 3
 
 
 def torch_device(name: str) -> torch.device:

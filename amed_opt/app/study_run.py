@@ -3,9 +3,15 @@
 Part of the composition root (see `components`); `run_study` is what `python -m amed_opt.run`
 calls.
 
-Order matters for the "nothing half-written" rule: everything that can be checked cheaply (the
-spec, the hardware preset, the device, the storage URL, the dataset files) is checked before the
-storage is created, so bad input never leaves a database file behind.
+Order matters for the "nothing half-written" rule: `preflight` checks everything (the spec, the
+hardware preset, the device, the storage, the folders, the dataset files, the model, the search
+space and the sampler's arguments, the stored settings of an existing study) before any file is
+created, decompressed or trained, so bad input never leaves a file behind.
+
+During the work, a trial whose evaluation fails is FAIL with a `fail_reason` and the run goes
+on; `FailureGuard` stops it after `RunOptions.max_consecutive_failures` in a row, and a failing
+disk or database ends it; both are a `RunFailure` (exit code 1), and the database keeps every
+finished trial, so the same command resumes.
 """
 
 from __future__ import annotations
@@ -24,15 +30,20 @@ from amed_opt.app.components import Components
 from amed_opt.app.components import RunOptions
 from amed_opt.app.components import build_components
 from amed_opt.app.components import simulator_cost_ms
+from amed_opt.app.failures import FailureGuard
+from amed_opt.app.failures import quiet_trial_failures
+from amed_opt.app.preflight import check_resumable
+from amed_opt.app.preflight import preflight
+from amed_opt.app.preflight import storage_url
 from amed_opt.app.sampler_factory import build_sampler
 from amed_opt.study.dashboard import ParetoArtifacts
 from amed_opt.study.dashboard import dashboard_command
 from amed_opt.study.dashboard import study_note
+from amed_opt.study.errors import RunFailure
 from amed_opt.study.front import FrontPoint
 from amed_opt.study.front import format_front
 from amed_opt.study.front import pareto_front
 from amed_opt.study.front import write_front
-from amed_opt.study.naming import METRIC_NAMES
 from amed_opt.study.naming import REFERENCE_ENERGY_ATTR
 from amed_opt.study.naming import REFERENCE_LATENCY_ATTR
 from amed_opt.study.naming import SPEC_ATTR
@@ -40,16 +51,14 @@ from amed_opt.study.naming import describe_sampler
 from amed_opt.study.naming import directions
 from amed_opt.study.naming import study_name
 from amed_opt.study.objective import Objective
+from amed_opt.study.objective import TrialFailure
 from amed_opt.study.provenance import git_commit
 from amed_opt.study.provenance import package_versions
 from amed_opt.study.search_space import start_bits
 from amed_opt.study.spec import SamplerName
-from amed_opt.study.spec import SpecError
 from amed_opt.study.spec import StudySpec
-from amed_opt.study.spec import effective_settings
-from amed_opt.study.storage import check_storage_url
-from amed_opt.study.storage import default_storage_url
 from amed_opt.study.storage import open_storage
+from amed_opt.study.storage import redact_url
 
 
 logger = logging.getLogger(__name__)
@@ -105,9 +114,11 @@ class RunResult:
         return dashboard_command(self.storage_url, self.artifact_dir)
 
 
-def storage_url(spec: StudySpec, options: RunOptions) -> str:
-    """The spec's storage URL; the default SQLite file lives in `options.results_dir`."""
-    return spec.storage.url or default_storage_url(options.results_dir, spec.name)
+def stored_spec(spec: StudySpec) -> dict[str, object]:
+    """`spec.to_dict()` as the study stores it: the storage URL without its password."""
+    plain = spec.to_dict()
+    plain["storage"] = {**plain["storage"], "url": redact_url(spec.storage.url)}
+    return plain
 
 
 def open_study(
@@ -125,30 +136,13 @@ def open_study(
     existing = {summary.study_name for summary in optuna.get_all_study_summaries(storage)}
     if name in existing:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
-        stored_objectives = tuple(study.metric_names or METRIC_NAMES)
-        if stored_objectives != spec.objectives:
-            raise SpecError(
-                f"study {name!r} already exists in this storage with the objectives "
-                f"{', '.join(stored_objectives)}, not {', '.join(spec.objectives)}; use "
-                "another --storage or study name, or the same objectives"
-            )
-        stored = study.user_attrs.get(SPEC_ATTR)
-        ours = effective_settings(spec.to_dict())
-        theirs = effective_settings(stored) if stored is not None else ours
-        if theirs != ours:
-            changed = sorted(
-                key for key in set(theirs) | set(ours) if theirs.get(key) != ours.get(key)
-            )
-            raise SpecError(
-                f"study {name!r} already exists in this storage with different settings "
-                f"({', '.join(changed)}); use another --storage or rename the study"
-            )
+        check_resumable(spec, study.user_attrs.get(SPEC_ATTR))
         return study
     study = optuna.create_study(
         study_name=name, storage=storage, sampler=sampler, directions=directions(spec.objectives)
     )
     study.set_metric_names(list(spec.objectives))
-    study.set_user_attr(SPEC_ATTR, spec.to_dict())
+    study.set_user_attr(SPEC_ATTR, stored_spec(spec))
     study.set_user_attr("hardware", components.hardware_summary)
     study.set_user_attr("hardware_preset", spec.hardware.preset)
     study.set_user_attr(REFERENCE_LATENCY_ATTR, components.reference_latency_ms)
@@ -199,13 +193,41 @@ def run_study(
             stateless between trials; a `shared` one is not and must not be shared).
 
     Raises:
-        SpecError, StorageError, FileNotFoundError, ValueError, RuntimeError: Bad input, with a
-            message naming the problem and the fix.
+        SpecError, StorageError, FileNotFoundError, ValueError: Bad input found before anything
+            is written, with a message naming the problem and the fix.
+        RunFailure: The work failed (too many failed trials in a row, a diverging baseline,
+            the disk or the database); the study keeps its finished trials.
     """
     url = storage_url(spec, options)
-    check_storage_url(url)
+    preflight(spec, options, layers=None if components is None else components.layers)
     if components is None:
         components = build_components(spec, options)
+    try:
+        return _run(spec, options, components, url)
+    except (OSError, RunFailure) as error:
+        if isinstance(error, RunFailure | FileNotFoundError):
+            raise
+        raise _work_failure(error) from error
+    except Exception as error:
+        import sqlalchemy
+
+        if isinstance(
+            error, sqlalchemy.exc.SQLAlchemyError | optuna.exceptions.StorageInternalError
+        ):
+            raise _work_failure(error) from error
+        raise
+
+
+def _work_failure(error: BaseException) -> RunFailure:
+    reason = (str(error).splitlines() or [type(error).__name__])[0]
+    return RunFailure(
+        f"the run failed while writing ({type(error).__name__}: {reason}); the database keeps "
+        "every finished trial: fix the cause (disk space, permissions, the server) and run the "
+        "same command to resume"
+    )
+
+
+def _run(spec: StudySpec, options: RunOptions, components: Components, url: str) -> RunResult:
     storage = open_storage(url, create_dirs_under=options.results_dir)
     sampler = build_sampler(
         spec,
@@ -232,7 +254,8 @@ def run_study(
     started = time.perf_counter()
     ran = 0
     if remaining:
-        ran = _optimize(study, objective, spec.n_trials, done, options.progress)
+        guard = FailureGuard(options.max_consecutive_failures)
+        ran = _optimize(study, objective, spec.n_trials, done, options.progress, guard)
     wall = time.perf_counter() - started
 
     trials = study.get_trials(deepcopy=False)
@@ -257,7 +280,12 @@ def run_study(
 
 
 def _optimize(
-    study: optuna.Study, objective: Objective, budget: int, done: int, progress: bool
+    study: optuna.Study,
+    objective: Objective,
+    budget: int,
+    done: int,
+    progress: bool,
+    guard: FailureGuard,
 ) -> int:
     from tqdm import tqdm
 
@@ -283,20 +311,21 @@ def _optimize(
             study.stop()
 
     try:
-        # Loops until the budget of finished trials is met: failed trials are retried.
-        while state["finished"] < budget:
-            before = state["finished"]
-            study.optimize(
-                objective,
-                n_trials=budget - int(state["finished"]),
-                callbacks=[on_trial_end],
-                catch=(),
-                gc_after_trial=False,
-            )
-            if state["finished"] == before:
-                break
+        # Loops until the budget of finished trials is met: failed trials are replaced, until
+        # the guard has seen too many fail in a row.
+        with quiet_trial_failures():
+            while state["finished"] < budget and not guard.tripped:
+                study.optimize(
+                    objective,
+                    n_trials=budget - int(state["finished"]),
+                    callbacks=[on_trial_end, guard],
+                    catch=(TrialFailure,),
+                    gc_after_trial=False,
+                )
     finally:
         bar.close()
+    if guard.tripped:
+        raise guard.failure()
     return int(state["ran"])
 
 

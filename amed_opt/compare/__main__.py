@@ -1,7 +1,8 @@
 """Command line: `python -m amed_opt.compare --study r18 --samplers amed,tpe,nsga2,random`.
 
-Follows `amed_opt.run`'s conventions: bad input is one line on stderr and exit code 2, an
-interrupted run says how to resume and exits with 130, `--traceback` shows the full error.
+Follows the conventions of `amed_opt.cli`: bad input is one line on stderr and exit code 2, a
+failed run exit code 1, an interrupted one says how to resume and exits with 130, `--traceback`
+shows the full error. `--report-only` only reads the storage.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from pathlib import Path
 from amed_opt.cli import OneLineParser
 from amed_opt.cli import add_machine_arguments
 from amed_opt.cli import add_objectives_argument
+from amed_opt.cli import add_storage_argument
 from amed_opt.cli import configure_logging
 from amed_opt.cli import positive_int
-from amed_opt.cli import report_error
-from amed_opt.cli import report_interrupted
+from amed_opt.cli import run_guarded
 from amed_opt.study.spec import EvaluatorMode
 from amed_opt.study.spec import SamplerName
-from amed_opt.study.spec import SpecError
 from amed_opt.study.spec import available_studies
+from amed_opt.study.urls import redact_url
 
 
 PROGRAM = "amed-opt compare"
@@ -66,9 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the study's evaluator mode",
     )
     parser.add_argument("--hardware", help="hardware preset name or preset TOML path")
-    parser.add_argument(
-        "--storage", help="Optuna storage URL (default sqlite:///results/compare/<study>.db)"
-    )
+    add_storage_argument(parser, "sqlite:///results/compare/<study>.db")
     parser.add_argument(
         "--out", type=Path, help="report folder (default results/compare/<label>/)"
     )
@@ -89,13 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 success, 2 bad input, 130 interrupted)."""
+    """Run the CLI; returns the exit code (0 success, 2 bad input, 1 failed, 130 interrupted)."""
     args = build_parser().parse_args(argv)
-    command = "python -m amed_opt.compare " + shlex.join(
-        list(argv) if argv is not None else sys.argv[1:]
-    )
+    words = list(argv) if argv is not None else sys.argv[1:]
+    # The command is recorded in the report: never with a password.
+    command = "python -m amed_opt.compare " + shlex.join(redact_url(word) for word in words)
     configure_logging()
+    return run_guarded(
+        PROGRAM, lambda: _compare(args, command), traceback=args.traceback, storage=args.storage
+    )
 
+
+def _compare(args: argparse.Namespace, command: str) -> int:
     from amed_opt.app import RunOptions
     from amed_opt.compare import Provenance
     from amed_opt.compare import analyse_comparison
@@ -106,55 +110,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     from amed_opt.compare._provenance import machine_description
     from amed_opt.study.provenance import git_commit
     from amed_opt.study.provenance import now_utc
-    from amed_opt.study.storage import StorageError
+    from amed_opt.study.storage import close_storage
     from amed_opt.study.storage import open_existing_storage
     from amed_opt.study.storage import open_storage
 
     started = time.perf_counter()
+    plan = plan_comparison(
+        args.study,
+        samplers=parse_samplers(args.samplers),
+        n_trials=args.n_trials,
+        seeds=args.seeds,
+        evaluator=args.evaluator,
+        hardware=args.hardware,
+        storage=args.storage,
+        out=args.out,
+        latency_weight=args.latency_weight,
+        objectives=args.objectives,
+    )
+    trials_run = hits = misses = 0
+    if args.report_only:
+        storage = open_existing_storage(
+            plan.storage_url, hint="run the comparison first (without --report-only)"
+        )
+    else:
+        options = RunOptions(
+            device=args.device, cache_dir=args.cache_dir, progress=not args.no_progress
+        )
+        run = run_comparison(plan, options)
+        trials_run = sum(s.trials_run for s in run.studies) + run.uniform_trials_run
+        hits, misses = run.memo_hits, run.memo_misses
+        storage = open_storage(plan.storage_url)
     try:
-        plan = plan_comparison(
-            args.study,
-            samplers=parse_samplers(args.samplers),
-            n_trials=args.n_trials,
-            seeds=args.seeds,
-            evaluator=args.evaluator,
-            hardware=args.hardware,
-            storage=args.storage,
-            out=args.out,
-            latency_weight=args.latency_weight,
-            objectives=args.objectives,
-        )
-        trials_run = hits = misses = 0
-        if args.report_only:
-            storage = open_existing_storage(
-                plan.storage_url, hint="run the comparison first (without --report-only)"
-            )
-        else:
-            options = RunOptions(
-                device=args.device, cache_dir=args.cache_dir, progress=not args.no_progress
-            )
-            run = run_comparison(plan, options)
-            trials_run = sum(s.trials_run for s in run.studies) + run.uniform_trials_run
-            hits, misses = run.memo_hits, run.memo_misses
-            storage = open_storage(plan.storage_url)
         analysis = analyse_comparison(plan, storage)
-        provenance = Provenance(
-            command=command,
-            git_commit=git_commit(),
-            machine=machine_description(args.device),
-            wall_seconds=time.perf_counter() - started,
-            trials_run=trials_run,
-            memo_hits=hits,
-            memo_misses=misses,
-            generated=now_utc(),
-        )
-        paths = write_outputs(analysis, plan, provenance, plan.out_dir)
-    except KeyboardInterrupt:
-        return report_interrupted(PROGRAM)
-    except (ValueError, FileNotFoundError, StorageError, SpecError) as error:
-        if args.traceback:
-            raise
-        return report_error(PROGRAM, error)
+    finally:
+        close_storage(storage)
+    provenance = Provenance(
+        command=command,
+        git_commit=git_commit(),
+        machine=machine_description(args.device),
+        wall_seconds=time.perf_counter() - started,
+        trials_run=trials_run,
+        memo_hits=hits,
+        memo_misses=misses,
+        generated=now_utc(),
+    )
+    paths = write_outputs(analysis, plan, provenance, plan.out_dir)
     print(f"Report: {paths['report']}")
     for line in _verdict_lines(paths["json"]):
         print(f"  {line}")

@@ -21,6 +21,7 @@ from amed_opt.compare._verdict import verdict
 from amed_opt.study.files import atomic_write_text
 from amed_opt.study.files import json_ready
 from amed_opt.study.hypervolume import REFERENCE
+from amed_opt.study.urls import redact_url
 
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def write_outputs(
             "samplers": [s.value for s in plan.samplers],
             "seeds": list(plan.seeds),
             "n_trials": plan.n_trials,
-            "storage_url": plan.storage_url,
+            "storage_url": redact_url(plan.storage_url),
             "latency_weight": plan.latency_weight,
         },
         "hypervolume_reference": {"accuracy": REFERENCE.accuracy, "latency": REFERENCE.latency},

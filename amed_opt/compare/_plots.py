@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from amed_opt.compare._plan import display_name  # noqa: E402
 from amed_opt.study.bits import weight_bits_of  # noqa: E402
+from amed_opt.study.files import atomic_write  # noqa: E402
 
 
 if TYPE_CHECKING:
@@ -39,8 +40,16 @@ def _colour(sampler: str) -> str:
 
 def _save(figure: plt.Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(figure)
+    try:
+        # The format is named: the temporary file's suffix is not the figure's.
+        atomic_write(
+            path,
+            lambda partial: figure.savefig(
+                partial, dpi=DPI, bbox_inches="tight", format=path.suffix.lstrip(".") or "png"
+            ),
+        )
+    finally:
+        plt.close(figure)
     return path
 
 

@@ -15,6 +15,7 @@ from amed_opt.compare._plan import display_name
 from amed_opt.compare._verdict import diagnosis
 from amed_opt.compare._verdict import verdict
 from amed_opt.study.hypervolume import REFERENCE
+from amed_opt.study.urls import redact_url
 
 
 if TYPE_CHECKING:
@@ -229,6 +230,6 @@ def _provenance(analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
         "answered from the memo (fresh trials are deterministic in their allocation).",
         f"- All counted trials, all invocations: {total_trial:.0f} s of trial time, "
         f"{total_eval:.0f} s inside the evaluator.",
-        f"- Storage: `{plan.storage_url}`; generated {provenance.generated}.",
+        f"- Storage: `{redact_url(plan.storage_url)}`; generated {provenance.generated}.",
         "",
     ]

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 from amed_opt.app import Components
 from amed_opt.app import RunOptions
 from amed_opt.app import build_components
+from amed_opt.app import preflight
+from amed_opt.app import probe_layers
 from amed_opt.app import run_study
 from amed_opt.compare._memo import MemoizedEvaluator
 from amed_opt.compare._memo import measured_trials
 from amed_opt.compare._uniform import run_uniform
 from amed_opt.study.spec import EvaluatorMode
-from amed_opt.study.storage import check_sqlite_folder
-from amed_opt.study.storage import check_storage_url
 from amed_opt.study.storage import open_storage
 
 
@@ -86,11 +86,17 @@ def run_comparison(plan: ComparisonPlan, options: RunOptions) -> ComparisonRun:
             the runner, with a message naming the problem.
     """
     started = time.perf_counter()
-    check_storage_url(plan.storage_url)
-    if plan.storage_folder is None:
-        # Checked before the (slow) build, and without creating anything.
-        check_sqlite_folder(plan.storage_url)
     study_options = dataclasses.replace(options, results_dir=plan.out_dir / "studies")
+    # Every study is checked before anything is written, decompressed or trained.
+    layers = probe_layers(plan.spec)
+    for seed in plan.seeds:
+        for sampler in plan.samplers:
+            preflight(
+                plan.study_spec(sampler, seed),
+                study_options,
+                layers=layers,
+                create_dirs_under=plan.storage_folder or plan.out_dir,
+            )
     fresh = plan.spec.evaluator.mode is EvaluatorMode.FRESH
 
     components = build_components(plan.spec, study_options)

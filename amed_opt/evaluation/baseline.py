@@ -22,6 +22,7 @@ import enum
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from amed_opt.evaluation.models import torchvision_weights
 from amed_opt.evaluation.training import Recipe
 from amed_opt.evaluation.training import measure_accuracy
 from amed_opt.evaluation.training import train_epochs
+from amed_opt.study.errors import RunFailure
 from amed_opt.study.files import atomic_write
 
 
@@ -227,6 +229,11 @@ def load_baseline(
     )
     seconds = time.perf_counter() - started
     accuracy = measure_accuracy(model, loaders.validation, device=device)
+    if not math.isfinite(accuracy):  # never cache a broken baseline: it would be reused
+        raise RunFailure(
+            f"the {spec.model.arch} baseline's validation accuracy is {accuracy}; lower "
+            "[baseline] lr and run again"
+        )
     logger.info(
         "trained %s baseline in %.0f s: validation accuracy %.4f",
         spec.model.arch,

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import pickle
 import shutil
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,15 +95,39 @@ def _imagenet_augmentation(resolution: int) -> list[Any]:
     return [v2.RandomResizedCrop(resolution, antialias=True), v2.RandomHorizontalFlip()]
 
 
-def _fashion_mnist(spec: DataSpec, cache_dir: Path) -> DatasetSource:
+def _fashion_mnist_root(spec: DataSpec) -> tuple[Path, bool]:
+    """The data root and whether it holds torchvision's decompressed layout; raises
+    `FileNotFoundError` when it holds neither that nor the four `.gz` files."""
     root = Path(spec.root) if spec.root else DEBIAN_FASHION_MNIST
     raw = root / "FashionMNIST" / "raw"
     if all((raw / name).is_file() for name in _FASHION_FILES):
-        torchvision_root = root
-    else:
-        torchvision_root = _decompress_fashion_mnist(root, cache_dir)
-    train = torchvision.datasets.FashionMNIST(str(torchvision_root), train=True, download=False)
-    test = torchvision.datasets.FashionMNIST(str(torchvision_root), train=False, download=False)
+        return root, True
+    missing = [str(root / f"{name}.gz") for name in _FASHION_FILES]
+    missing = [path for path in missing if not Path(path).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"Fashion-MNIST files not found: {', '.join(missing)}. Install them with "
+            "`sudo apt-get install dataset-fashion-mnist`, or set the data root ([data] root or "
+            "--data-root) to a folder holding the four *-ubyte.gz files."
+        )
+    return root, False
+
+
+def _fashion_mnist(spec: DataSpec, cache_dir: Path) -> DatasetSource:
+    root, decompressed = _fashion_mnist_root(spec)
+    torchvision_root = root if decompressed else _decompress_fashion_mnist(root, cache_dir)
+    try:
+        train = torchvision.datasets.FashionMNIST(
+            str(torchvision_root), train=True, download=False
+        )
+        test = torchvision.datasets.FashionMNIST(
+            str(torchvision_root), train=False, download=False
+        )
+    except (AssertionError, RuntimeError, ValueError, OSError) as error:  # a malformed idx file
+        raise ValueError(
+            f"Fashion-MNIST files under {root} are not valid idx files ({error}); replace them "
+            "with the original *-ubyte.gz files"
+        ) from None
     return DatasetSource(
         train=TensorImages(train.data.unsqueeze(1), train.targets),
         test=TensorImages(test.data.unsqueeze(1), test.targets),
@@ -117,13 +142,10 @@ def _fashion_mnist(spec: DataSpec, cache_dir: Path) -> DatasetSource:
 
 def _decompress_fashion_mnist(root: Path, cache_dir: Path) -> Path:
     archives = [root / f"{name}.gz" for name in _FASHION_FILES]
-    missing = [str(path) for path in archives if not path.is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"Fashion-MNIST files not found: {', '.join(missing)}. Install them with "
-            "`sudo apt-get install dataset-fashion-mnist`, or set the data root ([data] root or "
-            "--data-root) to a folder holding the four *-ubyte.gz files."
-        )
+    # Every archive is read through before anything is written: a corrupt or truncated one
+    # leaves no cache folder behind (and `atomic_write` no partial file).
+    for archive in archives:
+        _check_gzip(archive)
     # One cache folder per set of source files, so a different root never reads stale data.
     identity = "|".join(
         f"{path.resolve()}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path in archives
@@ -140,12 +162,25 @@ def _decompress_fashion_mnist(root: Path, cache_dir: Path) -> Path:
     return torchvision_root
 
 
+def _check_gzip(archive: Path) -> None:
+    try:
+        with gzip.open(archive, "rb") as compressed:
+            while compressed.read(1 << 22):
+                pass
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(
+            f"{archive} is not a valid gzip file ({error}); replace it with the original "
+            "(e.g. reinstall dataset-fashion-mnist)"
+        ) from None
+
+
 def _gunzip(archive: Path, target: Path) -> None:
     with gzip.open(archive, "rb") as compressed, target.open("wb") as plain:
         shutil.copyfileobj(compressed, plain, length=1 << 20)
 
 
-def _cifar(spec: DataSpec, folder: str, label_key: str, num_classes: int) -> DatasetSource:
+def _cifar_files(spec: DataSpec, folder: str) -> tuple[list[Path], list[Path]]:
+    """The training and test batch files; raises `FileNotFoundError` naming what is missing."""
     if not spec.root:
         raise FileNotFoundError(
             f"{spec.dataset} has no default location: set the data root ([data] root or "
@@ -164,6 +199,11 @@ def _cifar(spec: DataSpec, folder: str, label_key: str, num_classes: int) -> Dat
             f"{spec.dataset} files not found: {', '.join(missing)} (expected torchvision's "
             f"layout: {folder}/ under the data root)"
         )
+    return train_files, test_files
+
+
+def _cifar(spec: DataSpec, folder: str, label_key: str, num_classes: int) -> DatasetSource:
+    train_files, test_files = _cifar_files(spec, folder)
     if spec.dataset == "cifar10":
         mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
     else:
@@ -183,13 +223,53 @@ def _cifar(spec: DataSpec, folder: str, label_key: str, num_classes: int) -> Dat
 def _read_cifar(files: list[Path], label_key: str) -> TensorImages:
     images, labels = [], []
     for path in files:
-        # The CIFAR format is a pickle; like torchvision, we read it only from the user's own
-        # dataset folder.
-        with path.open("rb") as stream:
-            batch = pickle.load(stream, encoding="latin1")
-        images.append(torch.as_tensor(batch["data"], dtype=torch.uint8).reshape(-1, 3, 32, 32))
-        labels.append(torch.as_tensor(batch[label_key], dtype=torch.int64))
+        batch = _load_cifar_batch(path)
+        try:
+            images.append(torch.as_tensor(batch["data"], dtype=torch.uint8).reshape(-1, 3, 32, 32))
+            labels.append(torch.as_tensor(batch[label_key], dtype=torch.int64))
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise ValueError(
+                f"{path} is not a CIFAR batch (no image data and {label_key!r}: {error})"
+            ) from None
     return TensorImages(torch.cat(images), torch.cat(labels))
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Reads a CIFAR batch (a dict of lists, strings and one numpy array) and nothing else: a
+    pickle naming any other callable is refused instead of run, so a crafted file under the
+    data root cannot execute code."""
+
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.multiarray", "scalar"),  # numpy integers as labels
+            ("numpy._core.multiarray", "scalar"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("_codecs", "encode"),  # how Python 2 byte strings are pickled for Python 3
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(
+                f"it names {module}.{name}, which a CIFAR batch never does"
+            )
+        return super().find_class(module, name)
+
+
+def _load_cifar_batch(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            batch = _CifarUnpickler(stream, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as error:
+        raise ValueError(
+            f"{path} is not a CIFAR batch ({error}); replace it with the original file"
+        ) from None
+    if not isinstance(batch, dict):
+        raise ValueError(f"{path} is not a CIFAR batch (it holds a {type(batch).__name__})")
+    return batch
 
 
 def _cifar10(spec: DataSpec, cache_dir: Path) -> DatasetSource:
@@ -200,7 +280,7 @@ def _cifar100(spec: DataSpec, cache_dir: Path) -> DatasetSource:
     return _cifar(spec, "cifar-100-python", "fine_labels", 100)
 
 
-def _imagenet(spec: DataSpec, cache_dir: Path) -> DatasetSource:
+def _imagenet_root(spec: DataSpec) -> Path:
     if not spec.root:
         raise FileNotFoundError(
             "imagenet has no default location: set the data root ([data] root or --data-root) "
@@ -213,6 +293,11 @@ def _imagenet(spec: DataSpec, cache_dir: Path) -> DatasetSource:
                 f"imagenet folder {root / split} not found: the data root must hold train/ and "
                 "val/ with one sub-folder per class (torchvision ImageFolder layout)"
             )
+    return root
+
+
+def _imagenet(spec: DataSpec, cache_dir: Path) -> DatasetSource:
+    root = _imagenet_root(spec)
     train = torchvision.datasets.ImageFolder(str(root / "train"))
     test = torchvision.datasets.ImageFolder(str(root / "val"))
     if train.classes != test.classes:
@@ -230,9 +315,13 @@ def _imagenet(spec: DataSpec, cache_dir: Path) -> DatasetSource:
     )
 
 
-def _synthetic(spec: DataSpec, cache_dir: Path) -> DatasetSource:
+def _synthetic_train_images(spec: DataSpec) -> int:
     # Enough training images for the validation and calibration sets plus 16 batches.
-    n_train = spec.validation_images + max(spec.calibration_images, 16 * spec.batch_size)
+    return spec.validation_images + max(spec.calibration_images, 16 * spec.batch_size)
+
+
+def _synthetic(spec: DataSpec, cache_dir: Path) -> DatasetSource:
+    n_train = _synthetic_train_images(spec)
     n_test = spec.validation_images
     side = spec.resolution or 16
     generator = torch.Generator().manual_seed(1234)
@@ -266,3 +355,49 @@ LOADERS: dict[str, Callable[[DataSpec, Path], DatasetSource]] = {
     "imagenet": _imagenet,
     "synthetic": _synthetic,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetShape:
+    """What the checks before a run need to know about a dataset, without reading it.
+
+    Attributes:
+        in_channels: Channels per image.
+        num_classes: Classes.
+        native_resolution: Side of the stored images in pixels.
+        train_images: Images in the training set (None when unknown before reading).
+    """
+
+    in_channels: int
+    num_classes: int
+    native_resolution: int
+    train_images: int | None
+
+
+def probe_dataset(spec: DataSpec) -> DatasetShape:
+    """The dataset's shape, from which files exist: reads, decompresses and writes nothing.
+
+    Raises:
+        ValueError: If the dataset is unknown.
+        FileNotFoundError: If its files are missing (the message says what to do).
+    """
+    if spec.dataset == "fashion-mnist":
+        _fashion_mnist_root(spec)
+        return DatasetShape(1, 10, 28, 60000)
+    if spec.dataset in ("cifar10", "cifar100"):
+        folder = "cifar-10-batches-py" if spec.dataset == "cifar10" else "cifar-100-python"
+        _cifar_files(spec, folder)
+        return DatasetShape(3, 10 if spec.dataset == "cifar10" else 100, 32, 50000)
+    if spec.dataset == "imagenet":
+        root = _imagenet_root(spec)
+        classes = sum(1 for entry in (root / "train").iterdir() if entry.is_dir())
+        if classes < 2:
+            raise FileNotFoundError(
+                f"imagenet folder {root / 'train'} holds {classes} class folder(s); it needs "
+                "one sub-folder per class, at least two"
+            )
+        return DatasetShape(3, classes, 224, None)
+    if spec.dataset == "synthetic":
+        return DatasetShape(3, 10, spec.resolution or 16, _synthetic_train_images(spec))
+    known = ", ".join(sorted(LOADERS))
+    raise ValueError(f"unknown dataset {spec.dataset!r}; known datasets: {known}")

@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from amed_opt.study.errors import RunFailure
+
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -181,6 +183,9 @@ def train_epochs(
     """Train `model` in place for `recipe.epochs` passes over `loader`; the one training loop
     of the float baseline and of fine-tuning. Leaves the model in eval mode.
 
+    Raises:
+        RunFailure: If the loss becomes NaN or infinite (the model is then unusable).
+
     Args:
         model: The model, already on `device`.
         loader: Training batches (re-iterated every epoch; must have a length).
@@ -220,6 +225,13 @@ def train_epochs(
                     if channels_last:
                         images = images.to(memory_format=torch.channels_last)
                     loss = train_step(model, optimizer, images, labels, device=device)
+                    if not math.isfinite(loss):
+                        # Diverged: every later step is NaN too, and the caller must not keep
+                        # (or cache) these weights.
+                        raise RunFailure(
+                            f"{description}: the training loss became {loss} in epoch "
+                            f"{epoch + 1}; lower the learning rate and run again"
+                        )
                     schedule.step()
                     bar.update()
                     bar.set_postfix(

@@ -36,8 +36,18 @@ if TYPE_CHECKING:
 
 
 def dashboard_command(storage_url: str, artifact_dir: Path) -> str:
-    """The shell command that opens this study's storage and artifacts in optuna-dashboard."""
-    return f"optuna-dashboard {storage_url} --artifact-dir {artifact_dir}"
+    """The shell command that opens this study's storage and artifacts in optuna-dashboard.
+
+    A URL with a password is not printed: the command reads it from `$AMED_OPT_STORAGE`.
+    """
+    import shlex
+
+    from amed_opt.study.urls import shell_storage
+
+    return (
+        f"optuna-dashboard {shell_storage(storage_url)} "
+        f"--artifact-dir {shlex.quote(str(artifact_dir))}"
+    )
 
 
 def study_note(

@@ -5,13 +5,21 @@ the same record: the compact allocation, latency in cycles and milliseconds, ene
 in µJ, weight size, per-layer cycles and which layers are memory-bound. A model-size limit becomes
 an Optuna constraint (`size_kib` over the limit, feasible when <= 0); the AMED sampler never
 proposes over-limit allocations, the baselines learn from the constraint.
+
+A trial whose evaluation fails (the evaluator raises, or returns a NaN or infinite metric) gets
+the user attribute `fail_reason` (one line) and raises `TrialFailure`, which the run loop passes
+to `study.optimize(catch=...)`: Optuna marks the trial FAIL, the sampler treats a FAIL trial with
+a `fail_reason` as a rejected proposal, and the run goes on (until too many fail in a row). A
+trial that was never evaluated (its process killed) has no `fail_reason`.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from typing import NoReturn
 from typing import Protocol
 
 from amed_opt.study.naming import METRIC_NAMES
@@ -28,6 +36,14 @@ if TYPE_CHECKING:
 # optuna-dashboard 0.21 reads feasibility only from this legacy system attribute, not from
 # Optuna 5's `trial.set_constraint` keys (see docs/dashboard notes in the README).
 _LEGACY_CONSTRAINTS_KEY = "constraints"
+
+FAIL_REASON_ATTR = "fail_reason"
+"""Trial user attribute: why the evaluation of a FAIL trial failed (one line)."""
+_MAX_REASON = 300
+
+
+class TrialFailure(Exception):
+    """The evaluation of one trial failed; the message is its `fail_reason`."""
 
 
 class TrialEvaluator(Protocol):
@@ -87,9 +103,17 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         bits = self._space.suggest(trial)
         started = time.perf_counter()
-        metrics = self._evaluator.evaluate(bits)
+        try:
+            metrics = self._evaluator.evaluate(bits)
+        except Exception as error:  # any evaluator error fails this trial, not the run
+            self._fail(trial, f"{type(error).__name__}: {error}")
+        finally:
+            self.evaluation_seconds += time.perf_counter() - started
         elapsed = time.perf_counter() - started
-        self.evaluation_seconds += elapsed
+        measured = {name: getattr(metrics, name) for name in self._objectives}
+        broken = [f"{key} is {value}" for key, value in measured.items() if not _finite(value)]
+        if broken:
+            self._fail(trial, f"the evaluator returned {', '.join(broken)}")
 
         trial.set_user_attr("bits", bits.compact())
         trial.set_user_attr("latency_cycles", int(metrics.latency_cycles))
@@ -111,6 +135,19 @@ class Objective:
         if self._on_measured is not None:
             self._on_measured(trial, metrics, bits, feasible=violation <= 0)
         return tuple(_value(metrics, name) for name in self._objectives)
+
+    @staticmethod
+    def _fail(trial: optuna.Trial, reason: str) -> NoReturn:
+        line = " ".join(reason.split())[:_MAX_REASON]
+        trial.set_user_attr(FAIL_REASON_ATTR, line)
+        raise TrialFailure(line)
+
+
+def _finite(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def _value(metrics: TrialMetrics, name: str) -> float:

@@ -80,13 +80,17 @@ def effective_settings(spec_dict: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a stored spec (`StudySpec.to_dict()`) that can change a trial's result.
 
     Used to decide whether an existing study may be resumed and whether its measurements can
-    be reused. The trial budget is left out (it may grow between runs), and so are the QAT
+    be reused. The trial budget is left out (it may grow between runs), and so is the storage
+    URL (two spellings of one file, or a URL whose password changed, hold the same study); so are
+    the QAT
     optimiser settings when no QAT step is taken (`steps_per_trial == 0`): changing the
     learning-rate default must not orphan studies whose trials never used it. A section key
     the stored spec lacks (a setting added since) counts at its default, which is what that
     study ran with.
     """
-    settings = {key: value for key, value in spec_dict.items() if key != "n_trials"}
+    settings = {
+        key: value for key, value in spec_dict.items() if key not in ("n_trials", "storage")
+    }
     for section in dataclasses.fields(StudySpec):
         stored = settings.get(section.name)
         if isinstance(stored, Mapping) and section.default_factory is not dataclasses.MISSING:

@@ -180,7 +180,10 @@ class SearchSpec:
             f"latency_ms second), got {list(self.objectives)}",
         )
         bits = self.bits
-        check.require(bool(bits), "bits", "must list at least one bitwidth")
+        # One bitwidth leaves nothing to search (and no neighbour for the chain to propose).
+        check.require(
+            len(bits) >= 2, "bits", f"must list at least two bitwidths, got {list(bits)}"
+        )
         increasing = list(bits) == sorted(set(bits))
         check.require(increasing, "bits", f"must be strictly increasing, got {list(bits)}")
         for value in bits:

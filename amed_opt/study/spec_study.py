@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -19,6 +20,11 @@ from amed_opt.study.spec_sections import SearchSpec
 from amed_opt.study.spec_sections import StorageSpec
 
 
+STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""What a study name may be: it becomes part of file names and of the default storage URL, so
+no spaces, slashes, `?` or other characters a path or URL would read differently."""
+
+
 @dataclass(frozen=True, slots=True)
 class StudySpec:
     """A whole study.
@@ -27,8 +33,8 @@ class StudySpec:
     is of its type.
 
     Attributes:
-        name: Study name in the storage (and the default result file names): not empty, no
-            spaces or slashes.
+        name: Study name in the storage (and the default result file names): a letter or digit,
+            then letters, digits, `.`, `_` or `-` (`STUDY_NAME`).
         description: One paragraph shown in the dashboard note.
         seed: Seed of the data split, the baseline training and the sampler.
         n_trials: Default trial budget (finished trials, all chains together), > 0.
@@ -50,9 +56,13 @@ class StudySpec:
     def __post_init__(self) -> None:
         check = FieldChecks(self, "")
         check.require(
-            bool(self.name) and not any(ch in self.name for ch in "/\\ "),
+            STUDY_NAME.fullmatch(self.name) is not None,
             "name",
-            f"must be a non-empty name without spaces or slashes, got {self.name!r}",
+            f"must be a non-empty name without spaces or slashes, got {self.name!r} (a letter "
+            "or digit, then letters, digits, '.', '_' or '-')",
+        )
+        check.require(
+            0 <= self.seed < 2**32, "seed", f"must be in [0, 2**32 - 1], got {self.seed}"
         )
         check.positive("n_trials")
         if self.sampler.energy_weight > 0 and "energy_uj" not in self.search.objectives:

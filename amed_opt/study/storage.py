@@ -14,6 +14,7 @@ database behind (`check_storage_url`, `require_existing`).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -23,19 +24,37 @@ import sqlalchemy
 from optuna.trial import TrialState
 from sqlalchemy import event
 
+from amed_opt.study.urls import STORAGE_ENV
+from amed_opt.study.urls import error_reason as _reason
+from amed_opt.study.urls import has_password
+from amed_opt.study.urls import redact_url
+from amed_opt.study.urls import shell_storage
+
 
 __all__ = [
     "GRACE_PERIOD_S",
     "HEARTBEAT_INTERVAL_S",
+    "STORAGE_ENV",
     "StorageError",
     "check_sqlite_folder",
+    "check_storage",
     "check_storage_url",
+    "close_storage",
     "default_storage_url",
+    "has_password",
     "load_finished_trial",
     "open_existing_storage",
     "open_storage",
+    "read_study_attr",
+    "redact_url",
+    "shell_storage",
     "sqlite_wal_storage",
 ]
+
+CONNECT_TIMEOUT_S = 10
+"""Seconds a database server has to accept a connection before the storage is refused."""
+_OPTUNA_TABLES = frozenset({"studies", "trials", "version_info"})
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 # A killed worker's RUNNING trial is marked FAIL once its heartbeat is this old (seconds).
 HEARTBEAT_INTERVAL_S = 5
@@ -133,27 +152,46 @@ def check_storage_url(url: str) -> None:
         parsed = sqlalchemy.engine.make_url(url)
     except sqlalchemy.exc.ArgumentError:
         raise StorageError(
-            f"storage URL {url!r} is not a database URL; use e.g. sqlite:///results/r18.db "
-            "or postgresql://user@host/db"
+            f"storage URL {redact_url(url)!r} is not a database URL; use e.g. "
+            "sqlite:///results/r18.db or postgresql://user@host/db"
         ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             raise StorageError(
-                f"storage URL {url!r} names no file; an in-memory SQLite study cannot be resumed"
+                f"storage URL {redact_url(url)!r} names no file; an in-memory SQLite study "
+                "cannot be resumed"
             )
         return
+    with _server_engine(url) as engine, engine.connect():
+        pass
+
+
+@contextlib.contextmanager
+def _server_engine(url: str) -> Any:
+    """An engine on a database server that connects within `CONNECT_TIMEOUT_S`; every error
+    (driver missing, host unreachable, authentication) becomes one redacted `StorageError`."""
+    parsed = sqlalchemy.engine.make_url(url)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() in ("postgresql", "mysql", "mariadb"):
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    engine = None
     try:
-        engine = sqlalchemy.create_engine(url)
-        with engine.connect():
-            pass
+        engine = sqlalchemy.create_engine(url, connect_args=connect_args)
+        yield engine
+    except StorageError:
+        raise
     except ImportError as error:
         raise StorageError(
-            f"cannot open storage {url!r}: its database driver is not installed "
+            f"cannot open storage {redact_url(url)!r}: its database driver is not installed "
             f"({error}); install it into the virtualenv, e.g. pip install {error.name or 'it'}"
         ) from None
     except Exception as error:  # host unreachable, authentication, unknown dialect, ...
-        reason = str(error).splitlines()[0]
-        raise StorageError(f"cannot open storage {url!r}: {reason}") from None
+        raise StorageError(
+            f"cannot open storage {redact_url(url)!r}: {_reason(error, url)}"
+        ) from None
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 def check_sqlite_folder(url: str) -> None:
@@ -165,8 +203,8 @@ def check_sqlite_folder(url: str) -> None:
     path = _sqlite_file(url)
     if path is not None and not path.parent.is_dir():
         raise StorageError(
-            f"cannot open storage {url!r}: folder {str(path.parent)!r} does not exist; "
-            "create it or pass another --storage"
+            f"cannot open storage {redact_url(url)!r}: folder {str(path.parent)!r} does not "
+            "exist; create it or pass another --storage"
         )
 
 
@@ -198,25 +236,134 @@ def open_storage(
     except StorageError:
         raise
     except Exception as error:
-        reason = str(error).splitlines()[0]
-        raise StorageError(f"cannot open storage {url!r}: {reason}") from None
+        raise StorageError(
+            f"cannot open storage {redact_url(url)!r}: {_reason(error, url)}"
+        ) from None
+
+
+def check_storage(url: str, *, create_dirs_under: Path | None = None) -> None:
+    """Everything about `url` that can be checked at start-up, creating and changing nothing.
+
+    The URL parses; a database server accepts a connection within `CONNECT_TIMEOUT_S` (its
+    driver installed); an SQLite file's folder exists (or lies inside `create_dirs_under`,
+    which `open_storage` creates) and is writable, and an existing file is an Optuna storage.
+
+    Raises:
+        StorageError: With the reason and what to do.
+    """
+    check_storage_url(url)
+    path = _sqlite_file(url)
+    if path is None:
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        if create_dirs_under is None or not _is_within(folder, create_dirs_under):
+            check_sqlite_folder(url)
+        while not folder.is_dir():  # the first existing folder above is where one is created
+            folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"cannot open storage {redact_url(url)!r}: folder {str(folder)!r} is not writable; "
+            "pass another --storage or --results-dir"
+        )
+    if path.exists():
+        _check_optuna_file(path, url)
+
+
+def _check_optuna_file(path: Path, url: str, *, required: bool = False) -> None:
+    """An existing SQLite file is an Optuna storage (an empty file counts, unless `required`);
+    read without writing anything."""
+    if not path.is_file():
+        raise StorageError(f"storage {redact_url(url)!r}: {path} is not a file")
+    try:
+        with path.open("rb") as stream:
+            header = stream.read(len(_SQLITE_HEADER))
+    except OSError as error:
+        raise StorageError(f"cannot read storage {path}: {error.strerror or error}") from None
+    if not header:
+        if required:
+            raise StorageError(f"storage {path} is empty: it holds no studies")
+        return
+    if header != _SQLITE_HEADER:
+        raise StorageError(
+            f"{path} is not an SQLite database; pass the study's database as --storage"
+        )
+    try:
+        # A plain connection, closed at once: SQLite removes the side files it opened.
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in rows}
+    except sqlite3.Error as error:
+        raise StorageError(f"cannot read SQLite database {path}: {error}") from None
+    if (tables or required) and not _OPTUNA_TABLES <= tables:
+        raise StorageError(
+            f"{path} is an SQLite database but not an Optuna storage (no studies table); "
+            "pass another --storage"
+        )
 
 
 def open_existing_storage(url: str, *, hint: str) -> optuna.storages.BaseStorage:
-    """Open a storage that must already hold studies; an absent SQLite file is not created.
+    """Open, read-only, a storage that must already hold studies.
+
+    Nothing is created or changed: an absent SQLite file is refused, so is a file or database
+    without Optuna's tables (instead of creating them), and an SQLite file is opened in
+    read-only mode (its journal mode stays as it is).
 
     Args:
         url: Storage URL.
         hint: What to do instead, appended to the error (e.g. "run the comparison first").
 
     Raises:
-        StorageError: If `url` cannot be opened or names an SQLite file that does not exist.
+        StorageError: If `url` cannot be opened, names an SQLite file that does not exist, or
+            holds no Optuna storage.
     """
     check_storage_url(url)
     path = _sqlite_file(url)
-    if path is not None and not path.is_file():
-        raise StorageError(f"no study database at {path}; {hint}")
-    return open_storage(url)
+    if path is not None:
+        if not path.is_file():
+            raise StorageError(f"no study database at {path}; {hint}")
+        _check_optuna_file(path, url, required=True)
+        try:
+            # No WAL pragma (that would rewrite the file's header) and no table creation: a
+            # reader leaves the file as it found it (`close_storage` removes SQLite's side files).
+            return optuna.storages.RDBStorage(
+                url, skip_compatibility_check=True, skip_table_creation=True
+            )
+        except Exception as error:
+            raise StorageError(f"cannot read storage {path}: {_reason(error, url)}") from None
+    with _server_engine(url) as engine:
+        tables = set(sqlalchemy.inspect(engine).get_table_names())
+    if not _OPTUNA_TABLES <= tables:
+        raise StorageError(f"storage {redact_url(url)!r} holds no Optuna studies; {hint}")
+    return optuna.storages.RDBStorage(url, skip_table_creation=True)
+
+
+def close_storage(storage: optuna.storages.BaseStorage) -> None:
+    """Close the storage's connections (SQLite then removes the `-wal`/`-shm` files a reader
+    opened)."""
+    engine = getattr(storage, "engine", None)
+    if engine is not None:
+        engine.dispose()
+
+
+def read_study_attr(url: str, study: str, key: str) -> Any | None:
+    """User attribute `key` of study `study` at `url`, read without writing anything; `None`
+    when there is no such storage, study or attribute (so a refusal can be decided before the
+    storage is opened for writing)."""
+    path = _sqlite_file(url)
+    if path is not None and not (path.is_file() and path.stat().st_size):
+        return None
+    try:
+        storage = open_existing_storage(url, hint="")
+    except StorageError:
+        return None
+    try:
+        study_id = storage.get_study_id_from_name(study)
+        return storage.get_study_user_attrs(study_id).get(key)
+    except KeyError:
+        return None
+    finally:
+        close_storage(storage)
 
 
 def _is_within(folder: Path, parent: Path) -> bool:
@@ -241,8 +388,12 @@ def load_finished_trial(url: str, name: str, number: int) -> optuna.trial.Frozen
         study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
         known = ", ".join(s.study_name for s in optuna.get_all_study_summaries(storage))
-        raise KeyError(f"no study {name!r} in {url}; studies there: {known or 'none'}") from None
-    trials = study.get_trials(deepcopy=False)
+        close_storage(storage)
+        raise KeyError(
+            f"no study {name!r} in {redact_url(url)}; studies there: {known or 'none'}"
+        ) from None
+    trials = study.get_trials(deepcopy=True)
+    close_storage(storage)
     if not 0 <= number < len(trials):
         raise KeyError(f"study {name!r} has no trial {number} (it has {len(trials)})")
     trial = trials[number]

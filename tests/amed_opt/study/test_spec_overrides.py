@@ -21,15 +21,15 @@ def test_overrides_are_applied() -> None:
         sampler="tpe",
         n_trials=7,
         storage="sqlite:///x.db",
-        seed=-3,
+        seed=3,
         hardware="eyeriss",
         data_root="/data",
         name_suffix="-tpe",
     )
     assert spec.sampler.name is SamplerName.TPE
-    assert (spec.n_trials, spec.seed, spec.name) == (7, -3, "r18-tpe")
+    assert (spec.n_trials, spec.seed, spec.name) == (7, 3, "r18-tpe")
     assert spec.storage.url == "sqlite:///x.db"
-    assert spec.hardware == HardwareSpec(preset="eyeriss")
+    assert spec.hardware == HardwareSpec(preset="eyeriss", input_resolution=224)  # kept
     assert spec.data.root == "/data"
 
 

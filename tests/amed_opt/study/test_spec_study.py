@@ -36,8 +36,18 @@ def test_bad_top_level_values_name_the_key(changes: dict[str, object], message: 
         dataclasses.replace(TINY, **changes)  # type: ignore[arg-type]
 
 
-def test_a_negative_seed_is_allowed() -> None:
-    assert dataclasses.replace(TINY, seed=-1).seed == -1
+def test_a_seed_is_a_32_bit_unsigned_integer() -> None:
+    # numpy's and Optuna's generators refuse other seeds, so a study with one would fail late.
+    assert dataclasses.replace(TINY, seed=2**32 - 1).seed == 2**32 - 1
+    for seed in (-1, 2**32):
+        with pytest.raises(SpecError, match="seed must be in"):
+            dataclasses.replace(TINY, seed=seed)
+
+
+@pytest.mark.parametrize("name", ["a?b", "-x", ".x", "a b", "a/b", "é", "x:y"])
+def test_a_study_name_is_letters_digits_dots_dashes_underscores(name: str) -> None:
+    with pytest.raises(SpecError, match="name must be a non-empty name"):
+        dataclasses.replace(TINY, name=name)
 
 
 def test_to_dict_is_plain_json() -> None:

@@ -1,0 +1,34 @@
+"""Writing the hardware command line's output atomically (the package imports no amed_opt).
+
+The text goes to a unique temporary file in the target's folder, which is then renamed into
+place: a reader never sees half a report, a failed write (disk full) leaves the old file as it
+was, and two processes writing the same target do not share a temporary name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+__all__ = ["atomic_write_text"]
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Create or replace `path` with `text` (UTF-8); the folder must exist.
+
+    Raises:
+        OSError: If the folder is missing or not writable, or the disk is full; the target is
+            then unchanged and no temporary file is left.
+    """
+    target = Path(path)
+    descriptor, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(name, target)
+    finally:
+        Path(name).unlink(missing_ok=True)
