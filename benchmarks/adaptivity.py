@@ -16,7 +16,8 @@ If hardware matters, each column is won by its diagonal: the allocation searched
 scores best on `j`. The benchmark writes `cross_pricing.json` (`network`, `presets`, `seeds`,
 `q`), `details.json` (allocations, accuracies, latencies, provenance), `adaptivity.md` (the
 matrix, the verdict, the margins) and `bits_per_layer.png` (mean weight bits per layer for each
-preset, as the AMED paper's Figure S5), plus each preset's comparison report under `compare/`.
+preset, as the AMED paper's Figure S5), plus each preset's comparison report under `compare/`
+(or `--compare-out`).
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ def main() -> None:
     parser.add_argument("--n-trials", type=int, default=100)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--storage", help="default: sqlite:///<out>/adaptivity.db")
+    parser.add_argument(
+        "--compare-out",
+        type=Path,
+        help="the per-preset comparison reports (default <out>/compare)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/amed-opt"))
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
@@ -87,7 +93,7 @@ def main() -> None:
             seeds=args.seeds,
             hardware=preset,
             storage=url,
-            out=args.out / "compare" / preset,
+            out=(args.compare_out or args.out / "compare") / preset,
         )
         run = run_comparison(plan, options)
         layers = run.components.layers
