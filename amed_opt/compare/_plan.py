@@ -25,7 +25,13 @@ DEFAULT_ROOT = Path("results/compare")
 """Default folder of comparison storages and reports."""
 LAYER_INFO_ATTR = "layer_info"
 """User attribute of the uniform study: shape and per-bitwidth cycles of every layer."""
-DISPLAY_NAMES = {"amed": "AMED (MH)", "tpe": "TPE", "nsga2": "NSGA-II", "random": "Random"}
+DISPLAY_NAMES = {
+    "amed": "AMED (MH)",
+    "tpe": "TPE",
+    "nsga2": "NSGA-II",
+    "random": "Random",
+    "greedy": "Greedy",
+}
 """How the report and the figures name each sampler."""
 
 

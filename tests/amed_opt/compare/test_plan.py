@@ -93,5 +93,5 @@ def test_parse_samplers_keeps_order_and_refuses_bad_names() -> None:
 
 def test_display_names() -> None:
     names = [display_name(s.value) for s in SamplerName]
-    assert names == ["AMED (MH)", "TPE", "NSGA-II", "Random"]
+    assert names == ["AMED (MH)", "TPE", "NSGA-II", "Random", "Greedy"]
     assert display_name("cmaes") == "cmaes"
