@@ -94,6 +94,8 @@ def main() -> None:
             hardware=preset,
             storage=url,
             out=(args.compare_out or args.out / "compare") / preset,
+            # The study's own AMED settings (its start included), not the comparison protocol's.
+            warm_start="none",
         )
         run = run_comparison(plan, options)
         layers = run.components.layers

@@ -7,14 +7,21 @@ Every variant is the study with its `[sampler]` section replaced (the keys of `S
 `latency_weights` as comma-separated numbers, `n_flips`, `boundary` (forced or lazy), `start`
 (highest-uniform or best-uniform), `temperature`, `min_temperature`, `annealing`,
 `accuracy_threshold`, `penalty_slope`), run as an AMED-only comparison (`amed_opt.compare`) with
-the same budget and seeds; the baselines (TPE, NSGA-II, random) run once. The table gives, per
-variant, the final hypervolume and best `Q` (mean ± sd over seeds), the uniform allocations it
-dominates in every seed, its acceptance rates and how low in latency its chain heads got. Without
-`--variant`, the built-in grid below runs; it changes one thing at a time from the paper's sampler
-(one chain, `lambda = 1`, one layer per proposal, `T = 0.01`).
+the same budget and seeds; the baselines (TPE, NSGA-II, random, greedy) run once. The table
+gives, per variant, the final hypervolume and best `Q` (mean ± sd over seeds), the uniform
+allocations it dominates in every seed, its acceptance rates and how low in latency its chain
+heads got. Without `--variant`, the built-in grid below runs; it changes one thing at a time from
+the paper's sampler (one chain, `lambda = 1`, one layer per proposal, `T = 0.01`).
 
 Use a study with the SYNTHETIC accuracy model for the full grid (seconds per variant); a
 measured study costs the evaluator's time per new allocation.
+
+The sweep tunes, so it runs on tuning seeds only: `--first-seed` (default: the study's seed)
+and the seeds after it must stay below `amed_opt.compare._seeds.REPORTING_SEEDS_FROM` (100); it
+refuses reporting seeds with exit code 2, so that a shipped setting is never chosen on the seeds
+its results are reported on. `--warm-start` is the comparison's (default `ladder`: every variant
+and baseline starts from the uniform ladder, so a variant's `start` is overridden to
+`best-uniform`; use `none` to sweep `start`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import dataclasses
 import json
 import math
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -38,11 +46,13 @@ from amed_opt.compare import plan_comparison
 from amed_opt.compare import run_comparison
 from amed_opt.compare._analysis import Analysis
 from amed_opt.compare._analysis import Spread
+from amed_opt.compare._seeds import check_tuning_seeds
 from amed_opt.study.provenance import git_commit
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import ProposalBoundary
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import SamplerSpec
+from amed_opt.study.spec import SpecError
 from amed_opt.study.storage import open_storage
 
 
@@ -122,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-trials", type=int, default=150)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--hardware")
+    parser.add_argument("--first-seed", type=int, help="first tuning seed (default: the study's)")
+    parser.add_argument("--warm-start", choices=["ladder", "none"], default="ladder")
     parser.add_argument("--variant", type=parse_variant, action="append", default=[])
     parser.add_argument("--storage", help="default: a temporary SQLite file")
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/amed-opt"))
@@ -139,12 +151,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "hardware": args.hardware,
             "storage": storage,
             "out": Path(scratch) / "out",
+            "first_seed": args.first_seed,
+            "warm_start": args.warm_start,
         }
         baselines = plan_comparison(
             args.study,
-            samplers=(SamplerName.TPE, SamplerName.NSGA2, SamplerName.RANDOM),
+            samplers=(SamplerName.TPE, SamplerName.NSGA2, SamplerName.RANDOM, SamplerName.GREEDY),
             **common,
         )
+        try:
+            check_tuning_seeds(baselines.seeds)
+        except SpecError as error:
+            print(f"amed_settings.py: {error}", file=sys.stderr)
+            return 2
         run_comparison(baselines, options)
         base = analyse_comparison(baselines, open_storage(storage))
         rows = [_row(s.sampler, None, base, s.sampler) for s in base.samplers]
@@ -164,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     header = (
         f"`{args.study}`{' on ' + args.hardware if args.hardware else ''}, {args.n_trials} "
-        f"trials, {args.seeds} seeds, commit `{git_commit()}`, {elapsed:.0f} s"
+        f"trials, tuning seeds {', '.join(map(str, baselines.seeds))}, warm start "
+        f"{args.warm_start}, commit `{git_commit()}`, {elapsed:.0f} s"
     )
     lines = [
         header,

@@ -16,12 +16,13 @@ from amed_opt.samplers import ChainSettings
 from amed_opt.samplers import ConstantTemperature
 from amed_opt.samplers import FixedStart
 from amed_opt.samplers import GeometricAnnealing
+from amed_opt.samplers import GreedySampler
 from amed_opt.samplers import MetropolisHastingsSampler
 from amed_opt.samplers import ProposalSettings
 from amed_opt.study.score import quality_scores
 from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.search_space import size_filter
-from amed_opt.study.search_space import start_bits
+from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
@@ -52,16 +53,13 @@ def build_sampler(
             )
         else:
             temperature = ConstantTemperature(settings.temperature)
-        top = start_bits(space, max_size_bytes)
-        uniform = [
-            space.uniform_params(bits) for bits in sorted(space.candidate_bits) if bits <= top
-        ]
         # Highest bits first: trial 0 is the latency reference either way.
+        ladder = uniform_ladder(space, max_size_bytes)
         start: FixedStart | BestOfCandidates
         if settings.start is ChainStart.BEST_UNIFORM:
-            start = BestOfCandidates(uniform[::-1])
+            start = BestOfCandidates(ladder)
         else:
-            start = FixedStart(uniform[-1])
+            start = FixedStart(ladder[0])
         return MetropolisHastingsSampler(
             search_space=space.distributions(),
             chains=ChainSettings(score=scores, temperature=temperature),
@@ -92,5 +90,17 @@ def build_sampler(
             crossover=optuna.samplers.nsgaii.UniformCrossover(swapping_prob=0.5),
             crossover_prob=0.9,
             swapping_prob=0.5,
+        )
+    if name is SamplerName.GREEDY:
+        # Q at the study's first latency weight picks the start among the uniform ladder,
+        # which `open_study` enqueues (all of it with `start = "best-uniform"`, else 8 bits).
+        return GreedySampler(
+            search_space=space.distributions(),
+            score=quality_scores(spec, reference_latency_ms)[0],
+            candidates=uniform_ladder(space, max_size_bytes),
+            proposal_filter=(
+                None if max_size_bytes is None else size_filter(space, max_size_bytes)
+            ),
+            seed=seed,
         )
     return optuna.samplers.RandomSampler(seed=seed)

@@ -54,7 +54,8 @@ from amed_opt.study.objective import Objective
 from amed_opt.study.objective import TrialFailure
 from amed_opt.study.provenance import git_commit
 from amed_opt.study.provenance import package_versions
-from amed_opt.study.search_space import start_bits
+from amed_opt.study.search_space import uniform_ladder
+from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
 from amed_opt.study.storage import open_storage
@@ -168,12 +169,12 @@ def open_study(
     )
     if spec.sampler.name is not SamplerName.AMED:
         # The AMED chains start from uniform 8-bit; the baselines get the same first trial so
-        # that every study holds the latency reference and budgets stay equal.
-        study.enqueue_trial(
-            components.space.uniform_params(
-                start_bits(components.space, components.max_size_bytes)
-            )
-        )
+        # that every study holds the latency reference and budgets stay equal. With
+        # `start = "best-uniform"` they get AMED's whole uniform ladder (the fair warm start).
+        ladder = uniform_ladder(components.space, components.max_size_bytes)
+        enqueued = spec.n_trials if spec.sampler.start is ChainStart.BEST_UNIFORM else 1
+        for params in ladder[:enqueued]:
+            study.enqueue_trial(params)
     return study
 
 

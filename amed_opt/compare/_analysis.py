@@ -129,11 +129,15 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         )
         for sampler, seed, study in loaded
     ]
+    uniform_hv = hypervolume([p.hv_point for p in uniform.values()])
+    amed = [s for s in summaries if s.sampler == "amed"]
     samplers = [
         sampler_summary(
             sampler,
             describe_sampler(plan.study_spec(sampler, plan.spec.seed)),
             [s for s in summaries if s.sampler == sampler.value],
+            uniform_hv=uniform_hv,
+            amed=amed,
         )
         for sampler in plan.samplers
     ]
@@ -151,8 +155,9 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         studies=summaries,
         samplers=samplers,
         uniform=uniform,
-        uniform_hv=hypervolume([p.hv_point for p in uniform.values()]),
+        uniform_hv=uniform_hv,
         layers=layers,
         reference_energy_uj=reference_uj,
         q_energy_weight=headline.energy_weight,
+        validation_images=plan.spec.data.validation_images,
     )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import EvaluatorMode
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import SamplerSpec
@@ -25,8 +26,18 @@ DEFAULT_ROOT = Path("results/compare")
 """Default folder of comparison storages and reports."""
 LAYER_INFO_ATTR = "layer_info"
 """User attribute of the uniform study: shape and per-bitwidth cycles of every layer."""
-DISPLAY_NAMES = {"amed": "AMED (MH)", "tpe": "TPE", "nsga2": "NSGA-II", "random": "Random"}
+DISPLAY_NAMES = {
+    "amed": "AMED (MH)",
+    "tpe": "TPE",
+    "nsga2": "NSGA-II",
+    "random": "Random",
+    "greedy": "Greedy",
+}
 """How the report and the figures name each sampler."""
+WARM_STARTS = ("ladder", "none")
+"""`ladder`: every sampler's study starts with the uniform allocations 8, 7, ..., 2 bits
+(counted in its budget; AMED with `start = "best-uniform"`). `none`: every study's first trial
+is uniform 8 bits and AMED starts as its study file says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,7 @@ class ComparisonPlan:
         latency_weight: `lambda` of the score `Q` the report ranks samplers by.
         storage_folder: Folder of the default SQLite file, created on the first run; `None`
             when the storage was named (a named SQLite file's folder must exist).
+        warm_start: One of `WARM_STARTS`: the start every sampler gets.
     """
 
     label: str
@@ -57,17 +69,22 @@ class ComparisonPlan:
     out_dir: Path
     latency_weight: float
     storage_folder: Path | None = None
+    warm_start: str = "ladder"
 
     def study_spec(self, sampler: SamplerName, seed: int) -> StudySpec:
         """The spec of one study of the comparison.
 
         The seed changes the sampler's seed only: the network, data split and float baseline
         are built once, from `spec.seed`, and shared by every study. Baseline samplers keep the
-        AMED-only settings at their defaults, so retuning AMED leaves their studies valid.
+        AMED-only settings at their defaults, so retuning AMED leaves their studies valid. With
+        the `ladder` warm start every sampler's `start` is `best-uniform`: the uniform ladder
+        first (AMED's candidates, the baselines' enqueued trials).
         """
         sampler_spec = (
             self.spec.sampler if sampler is SamplerName.AMED else SamplerSpec(name=sampler)
         )
+        if self.warm_start == "ladder":
+            sampler_spec = dataclasses.replace(sampler_spec, start=ChainStart.BEST_UNIFORM)
         spec = dataclasses.replace(self.spec, sampler=sampler_spec)
         return with_overrides(spec, sampler=sampler.value, seed=seed)
 
@@ -119,6 +136,8 @@ def plan_comparison(
     latency_weight: float = 1.0,
     objectives: Sequence[str] | None = None,
     root: Path = DEFAULT_ROOT,
+    warm_start: str = "ladder",
+    first_seed: int | None = None,
 ) -> ComparisonPlan:
     """Validate the comparison's settings.
 
@@ -137,6 +156,9 @@ def plan_comparison(
         objectives: The studies' objectives (`search.objectives`); `None`: the study's. Other
             objectives than the study file's make other studies (`-energy` in their label).
         root: Folder of the default storage and output.
+        warm_start: One of `WARM_STARTS` (default `ladder`, the fair protocol).
+        first_seed: The first sampler seed (then +1, ...); `None`: the study's seed. Seeds
+            from `REPORTING_SEEDS_FROM` (100) on are reporting seeds (`_seeds`).
 
     Raises:
         FileNotFoundError: If the study or the preset does not exist.
@@ -151,6 +173,12 @@ def plan_comparison(
         raise SpecError(f"--latency-weight must be a number >= 0, got {latency_weight}")
     if not samplers:
         raise SpecError("--samplers must name at least one sampler")
+    if warm_start not in WARM_STARTS:
+        raise SpecError(
+            f"--warm-start must be one of {', '.join(WARM_STARTS)}, got {warm_start!r}"
+        )
+    if first_seed is not None and first_seed < 0:
+        raise SpecError(f"--first-seed must be an integer >= 0, got {first_seed}")
     suffix = ""
     if hardware is not None:
         load_preset(hardware)  # FileNotFoundError / ValueError name the preset
@@ -182,10 +210,11 @@ def plan_comparison(
         label=label,
         spec=spec,
         samplers=tuple(samplers),
-        seeds=tuple(spec.seed + k for k in range(seeds)),
+        seeds=tuple((spec.seed if first_seed is None else first_seed) + k for k in range(seeds)),
         n_trials=spec.n_trials,
         storage_url=url,
         out_dir=out if out is not None else root / label,
         latency_weight=float(latency_weight),
         storage_folder=None if storage else root,
+        warm_start=warm_start,
     )

@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from amed_opt.compare._types import Analysis
     from amed_opt.compare._types import Point
 
-COLOURS = {"amed": "#d62728", "tpe": "#1f77b4", "nsga2": "#2ca02c", "random": "#7f7f7f"}
+COLOURS = {
+    "amed": "#d62728",
+    "tpe": "#1f77b4",
+    "nsga2": "#2ca02c",
+    "random": "#7f7f7f",
+    "greedy": "#9467bd",
+}
 DPI = 110
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from amed_opt.compare._plan import display_name
+from amed_opt.compare._seeds import describe_seeds
+from amed_opt.compare._types import accuracy_se
 from amed_opt.compare._verdict import diagnosis
 from amed_opt.compare._verdict import verdict
 from amed_opt.study.hypervolume import REFERENCE
@@ -70,6 +72,21 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
         f"{', '.join(map(str, plan.seeds))} (the seed changes the sampler's seed; the network, "
         f"data split and float baseline are those of seed {spec.seed} in every study). Every "
         "study's first trial is uniform 8 bits.",
+        f"- Seeds: {describe_seeds(plan.seeds)}.",
+        "- Warm start: "
+        + (
+            "`ladder` — every sampler's first trials are the uniform allocations from the "
+            "highest bitwidth down to the lowest, counted in its budget (AMED's chains start "
+            "from the best of them; the baselines get them enqueued)."
+            if plan.warm_start == "ladder"
+            else "`none` — only uniform 8 bits is given to every sampler; AMED starts as its "
+            f"study says (`{spec.sampler.start.value}`)."
+        ),
+        f"- Noise: accuracy is measured on {analysis.validation_images} validation images, so "
+        "its binomial standard error sqrt(p (1 - p) / n) is "
+        f"{_points(_se_at_8_bits(analysis))} points at the 8-bit accuracy (column ± SE below). "
+        "A difference smaller than the combined standard error or the seed spread is reported "
+        "as within noise.",
         f"- Hypervolume of (accuracy, latency / 8-bit latency), reference point accuracy "
         f"{REFERENCE.accuracy:g}, latency {REFERENCE.latency:g} (= uniform 8 bits): the best "
         "accuracy within a latency budget, averaged over budgets from 0 to the 8-bit latency.",
@@ -87,6 +104,49 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
     return lines + [f"- {display_name(s.sampler)}: {s.description}" for s in analysis.samplers]
 
 
+def _se_at_8_bits(analysis: Analysis) -> float:
+    top = analysis.uniform.get(max(analysis.uniform, default=0))
+    return accuracy_se(top.accuracy if top else math.nan, analysis.validation_images)
+
+
+def _points(se: float) -> str:
+    return "n/a" if not math.isfinite(se) else f"{100 * se:.2f}"
+
+
+def _paired(analysis: Analysis) -> list[str]:
+    rows = []
+    for s in analysis.samplers:
+        pair = s.versus_amed
+        if pair is None or not pair.seeds:
+            continue
+        rows.append(
+            [
+                display_name(s.sampler),
+                ", ".join(map(str, pair.seeds)),
+                ", ".join(f"{d:+.4f}" for d in pair.hv),
+                pair.hv_spread.text(),
+                ", ".join(f"{d:+.4f}" for d in pair.best_q),
+                pair.best_q_spread.text(),
+            ]
+        )
+    if not rows:
+        return []
+    header = [
+        "sampler",
+        "seeds",
+        "AMED − sampler: HV per seed",
+        "HV mean ± sd",
+        "best Q per seed",
+        "best Q mean ± sd",
+    ]
+    return [
+        "",
+        "Paired with AMED seed by seed (positive: AMED ahead):",
+        "",
+        *_table(header, rows),
+    ]
+
+
 def _results(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
     lines = ["", "## Results", ""]
     rows = []
@@ -99,6 +159,7 @@ def _results(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
                 display_name(s.sampler),
                 str(len(s.seeds)),
                 f"{s.hv.text()} ({_fmt(s.hv.low)}–{_fmt(s.hv.high)})",
+                s.hv_gain.text(),
                 f"{s.best_q.text()} ({_fmt(s.best_q.low)}–{_fmt(s.best_q.high)})",
                 _fmt(min_latency, 3),
                 dominated or "n/a",
@@ -109,6 +170,7 @@ def _results(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
             "sampler",
             "seeds",
             "hypervolume mean ± sd (min–max)",
+            "HV gain over uniform-only",
             f"best Q (λ={analysis.latency_weight:g}) mean ± sd (min–max)",
             "lowest front latency",
             "uniform b-bit dominated in n seeds",
@@ -118,6 +180,7 @@ def _results(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
     lines += [
         "",
         f"Uniform allocations alone: hypervolume {analysis.uniform_hv:.4f}.",
+        *_paired(analysis),
         "",
         "Hypervolume at fractions of the budget (mean over seeds):",
         "",
@@ -141,11 +204,18 @@ def _results(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
 
 def _uniform(analysis: Analysis) -> list[str]:
     lines = ["", "### Uniform allocations (every searched layer at b bits)", ""]
+    n = analysis.validation_images
     rows = [
-        [f"{bits}", _fmt(p.accuracy), _fmt(p.latency_ms), _fmt(p.latency, 3)]
+        [
+            f"{bits}",
+            _fmt(p.accuracy),
+            _fmt(accuracy_se(p.accuracy, n)),
+            _fmt(p.latency_ms),
+            _fmt(p.latency, 3),
+        ]
         for bits, p in sorted(analysis.uniform.items())
     ]
-    return lines + _table(["bits", "accuracy", "latency ms", "latency / 8-bit"], rows)
+    return lines + _table(["bits", "accuracy", "± SE", "latency ms", "latency / 8-bit"], rows)
 
 
 def _best_trials(analysis: Analysis) -> list[str]:
@@ -161,13 +231,15 @@ def _best_trials(analysis: Analysis) -> list[str]:
                 str(seed),
                 str(point.trial),
                 _fmt(point.accuracy),
+                _fmt(accuracy_se(point.accuracy, analysis.validation_images)),
                 _fmt(point.latency, 3),
                 f"{point.mean_bits:.2f}",
                 f"`{point.bits}`",
             ]
         )
     return lines + _table(
-        ["sampler", "seed", "trial", "accuracy", "latency / 8-bit", "mean bits", "bits"], rows
+        ["sampler", "seed", "trial", "accuracy", "± SE", "latency / 8-bit", "mean bits", "bits"],
+        rows,
     )
 
 

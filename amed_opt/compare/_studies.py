@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from amed_opt.compare._chains import chain_summaries
 from amed_opt.compare._types import ChainSummary
+from amed_opt.compare._types import Paired
 from amed_opt.compare._types import Point
 from amed_opt.compare._types import SamplerSummary
 from amed_opt.compare._types import Spread
@@ -138,10 +139,35 @@ def curve(histories: Sequence[Sequence[float]]) -> list[list[float]]:
     return [[s.mean, s.low, s.high] for s in spreads]
 
 
+def paired(amed: Sequence[StudySummary], studies: Sequence[StudySummary]) -> Paired:
+    """AMED's final hypervolume and best `Q` minus those of `studies`, seed by seed (on the
+    seeds where both finished a trial)."""
+    theirs = {s.seed: s for s in studies if s.finished}
+    pairs = [(ours, theirs[ours.seed]) for ours in amed if ours.finished and ours.seed in theirs]
+    hv = [a.final_hv - b.final_hv for a, b in pairs]
+    best_q = [a.final_best_q - b.final_best_q for a, b in pairs]
+    return Paired(
+        seeds=[a.seed for a, _ in pairs],
+        hv=hv,
+        best_q=best_q,
+        hv_spread=Spread.of(hv),
+        best_q_spread=Spread.of(best_q),
+    )
+
+
 def sampler_summary(
-    sampler: SamplerName, description: str, studies: Sequence[StudySummary]
+    sampler: SamplerName,
+    description: str,
+    studies: Sequence[StudySummary],
+    *,
+    uniform_hv: float = math.nan,
+    amed: Sequence[StudySummary] = (),
 ) -> SamplerSummary:
-    """Aggregate `sampler`'s studies over seeds (those that finished no trial are left out)."""
+    """Aggregate `sampler`'s studies over seeds (those that finished no trial are left out).
+
+    `uniform_hv` is the hypervolume of the uniform allocations alone (the gain is measured from
+    it); `amed` are AMED's studies, which a baseline is paired with seed by seed.
+    """
     ran = [s for s in studies if s.finished]
     weights = sorted({key for s in ran for key in s.best_q_by_weight}, key=float)
     best: tuple[int, Point] | None = None
@@ -166,4 +192,6 @@ def sampler_summary(
             bits: sum(s.uniform_dominated.get(bits, False) for s in ran) for bits in uniform_bits
         },
         best=best,
+        hv_gain=Spread.of([s.final_hv - uniform_hv for s in ran]),
+        versus_amed=paired(amed, ran) if amed and sampler is not SamplerName.AMED else None,
     )

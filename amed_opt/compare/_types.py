@@ -202,6 +202,40 @@ class StudySummary:
         return self.best_q_history[-1] if self.best_q_history else math.nan
 
 
+def accuracy_se(accuracy: float, n_images: int) -> float:
+    """The binomial standard error `sqrt(p (1 - p) / n)` of an accuracy `p` measured on
+    `n_images` images (NaN when `n_images` is unknown, i.e. <= 0)."""
+    if n_images <= 0 or not math.isfinite(accuracy):
+        return math.nan
+    p = min(1.0, max(0.0, accuracy))
+    return math.sqrt(p * (1.0 - p) / n_images)
+
+
+def _no_spread() -> Spread:
+    return Spread.of([])
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """A sampler against AMED on the seeds both ran: AMED's value minus the sampler's, per seed
+    (positive: AMED ahead). Seeds pair the studies, so their spread is the seed noise of the
+    difference itself, not of either side.
+
+    Attributes:
+        seeds: The seeds both ran, in order.
+        hv: Per seed, AMED's final hypervolume minus the sampler's.
+        best_q: Per seed, AMED's final best `Q` minus the sampler's.
+        hv_spread: Spread of `hv` over the seeds.
+        best_q_spread: Spread of `best_q` over the seeds.
+    """
+
+    seeds: list[int]
+    hv: list[float]
+    best_q: list[float]
+    hv_spread: Spread
+    best_q_spread: Spread
+
+
 @dataclass(frozen=True, slots=True)
 class SamplerSummary:
     """One sampler over its seeds.
@@ -218,6 +252,9 @@ class SamplerSummary:
         q_curve: The same for best `Q`.
         uniform_dominated: Per uniform bitwidth, the number of seeds whose search dominates it.
         best: The best-`Q` trial over all seeds, with its seed.
+        hv_gain: Final hypervolume minus the uniform allocations' alone, over seeds: what the
+            search added to the uniform ladder (negative: less than the ladder alone).
+        versus_amed: The per-seed differences to AMED (`None` for AMED, or without it).
     """
 
     sampler: str
@@ -231,6 +268,8 @@ class SamplerSummary:
     q_curve: list[list[float]]
     uniform_dominated: dict[int, int]
     best: tuple[int, Point] | None
+    hv_gain: Spread = field(default_factory=_no_spread)
+    versus_amed: Paired | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +291,8 @@ class Analysis:
         uniform: The uniform allocations, by bitwidth.
         uniform_hv: Hypervolume of the uniform allocations alone.
         layers: Layer metadata (name, kind, weights, per-bitwidth cycles and bounds).
+        validation_images: Images every accuracy is measured on (0: unknown), for its binomial
+            standard error (`accuracy_se`).
     """
 
     label: str
@@ -268,6 +309,7 @@ class Analysis:
     layers: list[dict[str, Any]]
     reference_energy_uj: float | None = None
     q_energy_weight: float = 0.0
+    validation_images: int = 0
 
     def sampler(self, name: str) -> SamplerSummary | None:
         """The summary of sampler `name`, if it ran."""

@@ -2,8 +2,11 @@
 
 `verdict` judges AMED against the best baseline on each part of the goal (highest best `Q`,
 hypervolume at least the best baseline's, a front dominating the uniform allocations), on the
-seed means, saying whether each gap exceeds one seed standard deviation. `diagnosis` adds what
-the chains did, as a first explanation.
+seed means, and says whether each gap is beyond the noise: the larger of the seed spread (the
+standard deviation of the per-seed paired differences, or of either side when the seeds do not
+pair) and the combined binomial standard error of the two best-`Q` trials' accuracies (each
+measured on the study's validation images). A part met within the noise is a tie, and the
+verdict says so. `diagnosis` adds what the chains did, as a first explanation.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import math
 from typing import TYPE_CHECKING
 
 from amed_opt.compare._plan import display_name
+from amed_opt.compare._types import Spread
+from amed_opt.compare._types import accuracy_se
 
 
 if TYPE_CHECKING:
     from amed_opt.compare._types import Analysis
     from amed_opt.compare._types import SamplerSummary
-    from amed_opt.compare._types import Spread
 
 
 def verdict(analysis: Analysis) -> list[str]:
@@ -33,57 +37,82 @@ def verdict(analysis: Analysis) -> list[str]:
         return ["AMED did not run in this comparison; nothing to judge."]
     if not baselines:
         return ["No baseline ran in this comparison; nothing to compare AMED with."]
+    n_images = analysis.validation_images
     best_q_rival = max(baselines, key=lambda s: s.best_q.mean)
     wins_q = amed.best_q.mean > best_q_rival.best_q.mean
+    q_text, q_clear = _against(
+        f"best Q (lambda {analysis.latency_weight:g})", amed, best_q_rival, "best_q", n_images
+    )
     hv_rival = max(baselines, key=lambda s: s.hv.mean)
     wins_hv = amed.hv.mean >= hv_rival.hv.mean
+    hv_text, hv_clear = _against("hypervolume", amed, hv_rival, "hv", n_images)
     dominates, detail = _dominates_uniform(amed)
     lines = [
-        _met(wins_q)
-        + " — highest best Q. "
-        + _against(
-            f"best Q (lambda {analysis.latency_weight:g})",
-            amed.best_q,
-            best_q_rival,
-            best_q_rival.best_q,
-        )
-        + ".",
-        _met(wins_hv)
-        + " — hypervolume at least the best baseline's. "
-        + _against("hypervolume", amed.hv, hv_rival, hv_rival.hv)
-        + ".",
+        _met(wins_q, q_clear) + " — highest best Q. " + q_text + ".",
+        _met(wins_hv, hv_clear) + " — hypervolume at least the best baseline's. " + hv_text + ".",
         _met(dominates) + " — the front dominates the uniform allocations: " + detail + ".",
     ]
     met = wins_q + wins_hv + dominates
+    clear = (wins_q and q_clear) + (wins_hv and hv_clear) + dominates
     lines.append(
-        f"Overall: {met} of 3 parts of the goal met"
-        + (" — AMED wins this comparison." if met == 3 else ".")
+        f"Overall: {met} of 3 parts of the goal met, {clear} of them beyond the noise"
+        + (" — AMED wins this comparison." if clear == 3 else ".")
     )
     mixed_rival = max(baselines, key=lambda s: s.best_mixed_q.mean)
     if math.isfinite(amed.best_mixed_q.mean):
         ahead = amed.best_mixed_q.mean > mixed_rival.best_mixed_q.mean
+        mixed_text, _ = _against("best mixed Q", amed, mixed_rival, "best_mixed_q", n_images)
         lines.append(
             "Best Q over mixed allocations only (trials that are uniform allocations, such as "
             f"AMED's start candidates, left out): {'ahead' if ahead else 'behind'}. "
-            + _against("best mixed Q", amed.best_mixed_q, mixed_rival, mixed_rival.best_mixed_q)
+            + mixed_text
             + "."
         )
     return lines
 
 
-def _met(met: bool) -> str:
-    return "**Met**" if met else "**Not met**"
+def _met(met: bool, clear: bool = True) -> str:
+    if not met:
+        return "**Not met**"
+    return "**Met**" if clear else "**Met, within noise** (a tie, not a win)"
 
 
-def _against(metric: str, ours: Spread, theirs: SamplerSummary, spread: Spread) -> str:
-    """AMED's `ours` against `theirs`' `spread`: the gap, and whether it exceeds the noise."""
+def _best_accuracy(summary: SamplerSummary) -> float:
+    return summary.best[1].accuracy if summary.best is not None else math.nan
+
+
+def _against(
+    metric: str, amed: SamplerSummary, theirs: SamplerSummary, field: str, n_images: int
+) -> tuple[str, bool]:
+    """AMED's `field` (a `Spread` of the summaries) against `theirs`: the gap, the noise it is
+    compared with, and whether it is beyond that noise."""
+    ours: Spread = getattr(amed, field)
+    spread: Spread = getattr(theirs, field)
     gap = ours.mean - spread.mean
-    noise = max(ours.std, spread.std)
-    size = "within" if abs(gap) <= noise else "beyond"
+    pair = theirs.versus_amed
+    paired_values = {"hv": pair.hv, "best_q": pair.best_q} if pair else {}
+    values = paired_values.get(field, [])
+    if len(values) > 1:
+        seed_noise = Spread.of(values).std
+        seed_text = f"paired seed sd {seed_noise:.4f} over {len(values)} seeds"
+    else:
+        seed_noise = max(ours.std, spread.std)
+        seed_text = f"one seed standard deviation {seed_noise:.4f}"
+    se = math.hypot(
+        accuracy_se(_best_accuracy(amed), n_images), accuracy_se(_best_accuracy(theirs), n_images)
+    )
+    noise = max(seed_noise, se) if math.isfinite(se) else seed_noise
+    clear = abs(gap) > noise
+    se_text = (
+        f", accuracy standard error {se:.4f} (binomial, {n_images} images, both best trials)"
+        if math.isfinite(se)
+        else ""
+    )
     return (
         f"{metric}: AMED {ours.text()} against {display_name(theirs.sampler)} {spread.text()} "
-        f"(difference {gap:+.4f}, {size} one seed standard deviation, {noise:.4f})"
-    )
+        f"(difference {gap:+.4f}; {seed_text}{se_text}: "
+        f"{'beyond' if clear else 'within'} noise)"
+    ), clear
 
 
 def _dominates_uniform(amed: SamplerSummary) -> tuple[bool, str]:

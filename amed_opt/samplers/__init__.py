@@ -6,10 +6,12 @@ settings come in three groups: `ChainSettings` (scores, temperatures, which chai
 `ProposalSettings` (`n_flips`, the `Boundary` rule at the ends of a bit list, a proposal filter)
 and a start policy (`RandomStart`, `FixedStart`, `BestOfCandidates`). `QualityScore` is the AMED
 quality `Q` of `METHOD.md` §4; `ConstantTemperature` and `GeometricAnnealing` are temperature
-schedules; `chain_history` reads a chain back step by step.
+schedules; `chain_history` reads a chain back step by step. `GreedySampler` is the greedy
+bit-lowering baseline of `amed_opt.compare` (docs/compare.md).
 See `docs/sampler.md`.
 """
 
+from amed_opt.samplers._greedy import GreedySampler
 from amed_opt.samplers._history import ChainStep
 from amed_opt.samplers._history import chain_history
 from amed_opt.samplers._metropolis_hastings import MetropolisHastingsSampler
@@ -36,6 +38,7 @@ __all__ = [
     "ConstantTemperature",
     "FixedStart",
     "GeometricAnnealing",
+    "GreedySampler",
     "MetropolisHastingsSampler",
     "ProposalSettings",
     "QualityScore",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from optuna.study import StudyDirection
 
+from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import SamplerName
 
 
@@ -65,8 +66,16 @@ def describe_sampler(spec: StudySpec) -> str:
             f"weights [{weights}], {settings.n_flips} layer(s) per proposal "
             f"({settings.boundary.value} at the ends), {schedule}, start {settings.start.value}"
         )
-    return {
+    described = {
         SamplerName.TPE: "Optuna TPESampler (multivariate, 10 start-up trials, pinned)",
         SamplerName.NSGA2: "Optuna NSGAIISampler (population 20, uniform crossover, pinned)",
         SamplerName.RANDOM: "Optuna RandomSampler",
+        SamplerName.GREEDY: (
+            "Greedy descent in the manner of AIMET's AMP: from the best uniform allocation "
+            f"(Q at lambda {settings.latency_weights[0]:g}), each round evaluates every searched "
+            "layer one step lower and keeps the one losing the least accuracy per latency saved"
+        ),
     }[settings.name]
+    if settings.start is ChainStart.BEST_UNIFORM:
+        return described + "; warm start: the uniform ladder (8, 7, ..., 2 bits) enqueued first"
+    return described

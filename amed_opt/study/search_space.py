@@ -170,6 +170,20 @@ def start_bits(space: BitSearchSpace, max_size_bytes: int | None) -> int:
     )
 
 
+def uniform_ladder(space: BitSearchSpace, max_size_bytes: int | None) -> list[dict[str, int]]:
+    """The uniform allocations under the size limit, as trial parameters, highest bits first.
+
+    The first is the latency reference (`start_bits`); this is the warm start every sampler of a
+    comparison gets, and the candidates of the AMED `best-uniform` start.
+    """
+    top = start_bits(space, max_size_bytes)
+    return [
+        space.uniform_params(bits)
+        for bits in sorted(space.candidate_bits, reverse=True)
+        if bits <= top
+    ]
+
+
 def size_filter(space: BitSearchSpace, max_size_bytes: int) -> Callable[[dict[str, Any]], bool]:
     """A proposal filter accepting parameter sets whose weights fit in `max_size_bytes`."""
 

@@ -31,6 +31,8 @@ class SamplerName(enum.Enum):
     TPE = "tpe"
     NSGA2 = "nsga2"
     RANDOM = "random"
+    GREEDY = "greedy"
+    """Greedy bit lowering from the best uniform start (`samplers.GreedySampler`), a baseline."""
 
 
 class ProposalBoundary(enum.Enum):

@@ -234,7 +234,8 @@ class SamplerSpec:
     """The sampler and the quality score of METHOD.md §4-5.
 
     Attributes:
-        name: `amed` (the Metropolis-Hastings chain), `tpe`, `nsga2` or `random`.
+        name: `amed` (the Metropolis-Hastings chain), `tpe`, `nsga2`, `random` or `greedy`
+            (lowers one layer at a time from the best uniform allocation; a baseline).
         temperature: MH temperature at the start of each chain (accuracy-fraction units).
         min_temperature: Floor of the annealed temperature, in (0, `temperature`].
         annealing: Geometric factor per chain step, in (0, 1] (1.0 keeps the temperature
@@ -245,7 +246,9 @@ class SamplerSpec:
             start then costs no Hastings factor, see docs/sampler.md).
         start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
-            starts from the one with its highest `Q`; those trials count in the budget).
+            starts from the one with its highest `Q`; those trials count in the budget). For
+            the other samplers, `best-uniform` enqueues the same uniform trials first (the
+            comparison's fair warm start) and `highest-uniform` only uniform 8 bits.
         latency_weights: One chain per weight `lambda` in
             `Q = acc - lambda * lat / lat_8bit - epsilon * energy / energy_8bit - penalty`;
             several weights spread the chains along the Pareto front.

@@ -35,9 +35,12 @@ def _args(study_path: Path, tmp_path: Path, *extra: str) -> list[str]:
 def test_a_run_writes_the_outputs_and_report_only_rebuilds_them(
     study_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(_args(study_path, tmp_path, "--n-trials", "5", "--latency-weight", "0.5")) == 0
+    # Without the warm start, so that 5 trials leave AMED's chains some moves to draw.
+    extra = ("--n-trials", "5", "--latency-weight", "0.5", "--warm-start", "none")
+    assert main(_args(study_path, tmp_path, *extra)) == 0
     out = tmp_path / "out"
     report = (out / "report.md").read_text()
+    assert "Warm start: `none`" in report and "seeds 0, 1 are tuning seeds" in report
     document = json.loads((out / "comparison.json").read_text())
     printed = capsys.readouterr().out
     assert printed.startswith(f"Report: {out / 'report.md'}\n")
@@ -63,7 +66,8 @@ def test_a_run_writes_the_outputs_and_report_only_rebuilds_them(
         assert summary["best_q_history"][-1] == pytest.approx(best_q)
 
     (out / "report.md").unlink()
-    assert main(_args(study_path, tmp_path, "--n-trials", "5", "--report-only")) == 0
+    extra = ("--n-trials", "5", "--report-only", "--warm-start", "none")
+    assert main(_args(study_path, tmp_path, *extra)) == 0
     rebuilt = json.loads((out / "comparison.json").read_text())
     assert (out / "report.md").is_file() and rebuilt["provenance"]["trials_run"] == 0
     assert rebuilt["provenance"]["memo_hits"] == rebuilt["provenance"]["memo_misses"] == 0
@@ -82,6 +86,8 @@ def test_a_run_writes_the_outputs_and_report_only_rebuilds_them(
         (["--latency-weight", "-1"], "--latency-weight"),
         (["--latency-weight", "inf"], "--latency-weight"),
         (["--report-only"], "run the comparison first"),
+        (["--warm-start", "some"], "--warm-start"),
+        (["--first-seed", "-1"], "--first-seed"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_database(

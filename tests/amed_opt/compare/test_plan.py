@@ -9,6 +9,11 @@ import pytest
 from amed_opt.compare import parse_samplers
 from amed_opt.compare import plan_comparison
 from amed_opt.compare._plan import display_name
+from amed_opt.compare._seeds import REPORTING_SEEDS_FROM
+from amed_opt.compare._seeds import check_tuning_seeds
+from amed_opt.compare._seeds import describe_seeds
+from amed_opt.compare._seeds import seed_kind
+from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import EvaluatorMode
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import SpecError
@@ -93,5 +98,32 @@ def test_parse_samplers_keeps_order_and_refuses_bad_names() -> None:
 
 def test_display_names() -> None:
     names = [display_name(s.value) for s in SamplerName]
-    assert names == ["AMED (MH)", "TPE", "NSGA-II", "Random"]
+    assert names == ["AMED (MH)", "TPE", "NSGA-II", "Random", "Greedy"]
     assert display_name("cmaes") == "cmaes"
+
+
+def test_warm_start_and_first_seed(study_path: Path, tmp_path: Path) -> None:
+    samplers = (SamplerName.AMED, SamplerName.GREEDY)
+    plan = plan_comparison(str(study_path), samplers=samplers, seeds=2, root=tmp_path)
+    # The fair default: every sampler starts from the uniform ladder.
+    assert plan.warm_start == "ladder"
+    for sampler in samplers:
+        assert plan.study_spec(sampler, 0).sampler.start is ChainStart.BEST_UNIFORM
+    bare = plan_comparison(
+        str(study_path), samplers=samplers, warm_start="none", first_seed=100, root=tmp_path
+    )
+    assert bare.seeds == (100, 101, 102) and bare.spec.seed == 0  # network of the study's seed
+    assert bare.study_spec(SamplerName.AMED, 100).sampler.start is ChainStart.HIGHEST_UNIFORM
+    assert bare.study_spec(SamplerName.GREEDY, 100).sampler.start is ChainStart.HIGHEST_UNIFORM
+    with pytest.raises(SpecError, match="--warm-start"):
+        plan_comparison(str(study_path), samplers=samplers, warm_start="half")
+    with pytest.raises(SpecError, match="--first-seed"):
+        plan_comparison(str(study_path), samplers=samplers, first_seed=-1)
+
+
+def test_reporting_seeds_are_kept_from_tuning() -> None:
+    assert (seed_kind(99), seed_kind(REPORTING_SEEDS_FROM)) == ("tuning", "reporting")
+    check_tuning_seeds([0, 1, 99])
+    with pytest.raises(SpecError, match="100, 101 are reporting seeds"):
+        check_tuning_seeds([99, 100, 101])
+    assert "mix tuning" in describe_seeds([99, 100])

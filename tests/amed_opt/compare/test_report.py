@@ -9,6 +9,8 @@ from amed_opt.compare import Provenance
 from amed_opt.compare._plan import ComparisonPlan
 from amed_opt.compare._report import render_report
 from amed_opt.compare._types import Analysis
+from amed_opt.compare._types import Paired
+from amed_opt.compare._types import Spread
 
 
 def test_sections_come_in_order_with_the_verdict_first(
@@ -36,21 +38,58 @@ def test_tables_show_every_sampler_and_n_a_for_what_is_missing(
 ) -> None:
     lines = render_report(analysis, plan, provenance, {}).splitlines()
     header = lines.index(
-        "| sampler | seeds | hypervolume mean ± sd (min–max) | best Q (λ=1) mean ± sd (min–max) "
-        "| lowest front latency | uniform b-bit dominated in n seeds |"
+        "| sampler | seeds | hypervolume mean ± sd (min–max) | HV gain over uniform-only "
+        "| best Q (λ=1) mean ± sd (min–max) | lowest front latency "
+        "| uniform b-bit dominated in n seeds |"
     )
     assert lines[header + 2] == (
-        "| AMED (MH) | 1 | 0.6000 ± 0.0100 (0.5900–0.6100) | 0.5000 ± 0.0100 (0.4900–0.5100) "
-        "| 0.600 | 8b:3 |"
+        "| AMED (MH) | 1 | 0.6000 ± 0.0100 (0.5900–0.6100) | nan ± nan "
+        "| 0.5000 ± 0.0100 (0.4900–0.5100) | 0.600 | 8b:3 |"
     )
-    assert "| TPE | 0 | nan ± nan (n/a–n/a) | nan ± nan (n/a–n/a) | n/a | n/a |" in lines
+    assert (
+        "| TPE | 0 | nan ± nan (n/a–n/a) | nan ± nan | nan ± nan (n/a–n/a) | n/a | n/a |" in lines
+    )
     # Budget 10: hypervolume at 2, 5, 8 and 10 trials; AMED has 6 so far.
     assert "| sampler | 2 trials | 5 trials | 8 trials | 10 trials |" in lines
     assert "| AMED (MH) | 0.2000 | 0.5000 | n/a | n/a |" in lines
     assert "| AMED (MH) | 0.7000 ± 0.0000 | n/a |" in lines  # best Q at lambda 0.5 and 1
-    assert "| 8 | 0.9000 | 2.0000 | 1.000 |" in lines
-    assert "| AMED (MH) | 0 | 7 | 0.8800 | 0.600 | 5.00 | `8 4 6 8` |" in lines
+    assert "| 8 | 0.9000 | n/a | 2.0000 | 1.000 |" in lines  # no image count: no standard error
+    assert "| AMED (MH) | 0 | 7 | 0.8800 | n/a | 0.600 | 5.00 | `8 4 6 8` |" in lines
     assert "| 0 | 1 | 2 | 0.02 → 0.01 | 4 | 1 | 0.25 | 0.25 | 0.8800 | 0.600 | 5.00 |" in lines
+
+
+def test_noise_seeds_warm_start_and_the_pairing_with_amed_are_reported(
+    analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
+) -> None:
+    amed = analysis.samplers[0]
+    pair = Paired(
+        seeds=[0, 1],
+        hv=[0.01, 0.03],
+        best_q=[-0.002, 0.004],
+        hv_spread=Spread.of([0.01, 0.03]),
+        best_q_spread=Spread.of([-0.002, 0.004]),
+    )
+    tpe = dataclasses.replace(amed, sampler="tpe", versus_amed=pair)
+    gained = dataclasses.replace(amed, hv_gain=Spread.of([0.05, 0.07]))
+    noisy = dataclasses.replace(analysis, validation_images=2000, samplers=[gained, tpe])
+    lines = render_report(noisy, plan, provenance, {}).splitlines()
+    assert any(
+        line.startswith("- Noise: accuracy is measured on 2000 validation images")
+        for line in lines
+    )
+    assert "0.67 points at the 8-bit accuracy" in "\n".join(lines)  # sqrt(0.9 * 0.1 / 2000)
+    assert "| 8 | 0.9000 | 0.0067 | 2.0000 | 1.000 |" in lines
+    assert any("| 0.0600 ± 0.0141 |" in line for line in lines if line.startswith("| AMED"))
+    assert (
+        "| TPE | 0, 1 | +0.0100, +0.0300 | 0.0200 ± 0.0141 | -0.0020, +0.0040 | 0.0010 ± 0.0042 |"
+        in lines
+    )
+    assert any("seeds 0 are tuning seeds (< 100)" in line for line in lines)
+    assert any(line.startswith("- Warm start: `ladder`") for line in lines)
+    reporting = dataclasses.replace(plan, seeds=(100, 101), warm_start="none")
+    text = render_report(noisy, reporting, provenance, {})
+    assert "seeds 100, 101 are reporting seeds (>= 100): no setting was chosen on them" in text
+    assert "- Warm start: `none`" in text
 
 
 def test_setup_states_the_score_with_its_penalty_only_when_there_is_one(

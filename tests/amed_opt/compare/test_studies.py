@@ -110,3 +110,23 @@ def test_sampler_summary_aggregates_the_seeds_that_ran(
     assert summary.uniform_dominated == {2: 1, 4: 2, 8: 0}
     assert list(summary.best_q_by_weight) == ["0.5", "1"]
     assert len(summary.hv_curve) == 7 and summary.hv_curve[6] == [better.final_hv] * 3
+
+
+def test_gain_over_the_uniform_ladder_and_the_pairing_with_amed(
+    summary_of_trials: Callable[[int], StudySummary],
+) -> None:
+    first = summary_of_trials(6)  # seed 3
+    other = dataclasses.replace(summary_of_trials(7), seed=4)
+    amed = [
+        dataclasses.replace(first, sampler="amed", hv_history=[0.7], best_q_history=[0.5]),
+        dataclasses.replace(other, sampler="amed", seed=9),  # TPE has no seed 9
+    ]
+    summary = sampler_summary(
+        SamplerName.TPE, "pinned TPE", [first, other], uniform_hv=0.4, amed=amed
+    )
+    assert summary.hv_gain.mean == pytest.approx((first.final_hv + other.final_hv) / 2 - 0.4)
+    pair = summary.versus_amed
+    assert pair is not None and pair.seeds == [3]
+    assert pair.hv == [pytest.approx(0.7 - first.final_hv)]
+    assert pair.best_q == [pytest.approx(0.5 - first.final_best_q)]
+    assert sampler_summary(SamplerName.AMED, "amed", amed, amed=amed).versus_amed is None

@@ -29,7 +29,8 @@ def test_overrides_are_applied() -> None:
     assert spec.sampler.name is SamplerName.TPE
     assert (spec.n_trials, spec.seed, spec.name) == (7, 3, "r18-tpe")
     assert spec.storage.url == "sqlite:///x.db"
-    assert spec.hardware == HardwareSpec(preset="eyeriss", input_resolution=224)  # kept
+    # The preset is replaced; the study's pricing resolution (224 for r18) is kept.
+    assert spec.hardware == HardwareSpec(preset="eyeriss", input_resolution=224)
     assert spec.data.root == "/data"
 
 
