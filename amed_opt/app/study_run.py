@@ -26,6 +26,7 @@ from amed_opt.app.components import build_components
 from amed_opt.app.components import simulator_cost_ms
 from amed_opt.app.sampler_factory import build_sampler
 from amed_opt.study.dashboard import ParetoArtifacts
+from amed_opt.study.dashboard import command_arguments
 from amed_opt.study.dashboard import dashboard_command
 from amed_opt.study.dashboard import study_note
 from amed_opt.study.front import FrontPoint
@@ -206,7 +207,12 @@ def run_study(
         components.evaluator,
         components.space,
         max_size_bytes=components.max_size_bytes,
-        on_measured=ParetoArtifacts(artifact_dir, components.layers, trials),
+        on_measured=ParetoArtifacts(
+            artifact_dir,
+            components.layers,
+            trials,
+            command_arguments=command_arguments(spec, url),
+        ),
     )
     remaining = max(0, spec.n_trials - done)
     if done:
