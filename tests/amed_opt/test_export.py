@@ -78,11 +78,14 @@ def test_export_writes_the_model_and_export_json(
 ) -> None:
     capsys.readouterr()
     out = tmp_path / "export"
+    database = tmp_path / "results" / "synthetic-r18.db"
+    stored = database.read_bytes()
     code = export_main(
         ["--study", str(finished_study), "--trial", "2", "--out", str(out), *_common(tmp_path)]
     )
     assert code == 0, capsys.readouterr().err
     assert "onnxruntime" in capsys.readouterr().out
+    assert database.read_bytes() == stored  # reading the study does not write to it
     document = _check_export(out, _stored_study(tmp_path).trials[2])
     assert document["study"] == NAME and document["finetune_epochs"] == 0
 
