@@ -1,9 +1,10 @@
-"""Command line: `python -m amed_opt.finetune --study r18 --trial N [--epochs E]`.
+"""Command line: `python -m amed_opt.finetune --study r18 --trial N [--epochs E] [--export DIR]`.
 
-Reads the allocation of one finished trial from the study's storage (read-only: nothing in the
-storage is created or changed), checks the device, preset, dataset and output folder,
-fine-tunes it from the float baseline (`amed_opt.evaluation.fine_tuning`), reports validation
-and test accuracy, latency and size, and writes the files under `results/finetune/`.
+Reads the allocation of one finished trial from the study's storage (without modifying it),
+fine-tunes it from the float baseline with the fine-tuning recipe
+(`amed_opt.evaluation.finetune_recipe`, docs/finetune.md), reports validation and test accuracy,
+latency and size, and writes the files under `results/finetune/`. With `--export DIR` it then
+writes the ONNX file and `export.json` into DIR, as `python -m amed_opt.export` does.
 """
 
 from __future__ import annotations
@@ -38,11 +39,28 @@ def build_parser() -> OneLineParser:
     parser.add_argument(
         "--epochs", type=non_negative_int, default=1, help="fine-tuning epochs (default 1)"
     )
+    # Recipe defaults live in FinetuneRecipe (docs/finetune.md); importing it here would load
+    # torch before the arguments are even checked.
+    parser.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
+    parser.add_argument(
+        "--distillation-weight",
+        type=float,
+        help="weight of distillation from the float model, 0-1 (default: the recipe's)",
+    )
+    parser.add_argument(
+        "--temperature", type=float, help="distillation temperature (default: the recipe's)"
+    )
     parser.add_argument("--sampler", help="the sampler the study was run with (default: spec)")
     parser.add_argument("--seed", type=seed_int, help="the seed the study was run with")
     add_storage_argument(parser, "the study's")
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
-    parser.add_argument("--out", type=Path, help="export folder (default results/finetune/...)")
+    parser.add_argument("--out", type=Path, help="output folder (default results/finetune/...)")
+    parser.add_argument(
+        "--export",
+        type=Path,
+        metavar="DIR",
+        help="then export the fine-tuned model to DIR as `python -m amed_opt.export` does",
+    )
     add_machine_arguments(parser, progress=False)
     return parser
 
@@ -60,17 +78,21 @@ def _finetune(args: argparse.Namespace) -> int:
     from amed_opt.app import RunOptions
     from amed_opt.app import build_hardware
     from amed_opt.app import check_writable_folder
-    from amed_opt.app import probe_layers
-    from amed_opt.app import storage_url
-    from amed_opt.app import torch_device
-    from amed_opt.evaluation.baseline import prepare_study
+    from amed_opt.app.trial_export import check_trial_exportable
+    from amed_opt.app.trial_export import export_trial
+    from amed_opt.app.trial_export import load_trial_allocation
     from amed_opt.evaluation.fine_tuning import finetune_from_spec
+    from amed_opt.evaluation.finetune_recipe import FinetuneRecipe
     from amed_opt.study.naming import study_name
-    from amed_opt.study.search_space import BitSearchSpace
     from amed_opt.study.spec import load_spec
     from amed_opt.study.spec import with_overrides
-    from amed_opt.study.storage import load_finished_trial
 
+    chosen = {
+        "lr": args.lr,
+        "distillation_weight": args.distillation_weight,
+        "temperature": args.temperature,
+    }
+    recipe = FinetuneRecipe(**{key: v for key, v in chosen.items() if v is not None})
     spec = with_overrides(
         load_spec(args.study), sampler=args.sampler, seed=args.seed, storage=args.storage
     )
@@ -79,28 +101,34 @@ def _finetune(args: argparse.Namespace) -> int:
     )
     name = study_name(spec)
     # Every check before any work: the storage is only read, nothing is decompressed or trained
-    # before the device, preset, dataset, model and output folder are known to be usable.
-    device = torch_device(args.device)
+    # before the device, preset, dataset, model and output folders are known to be usable.
     hardware = build_hardware(spec)
-    trial = load_finished_trial(storage_url(spec, options), name, args.trial)
     output_dir = args.out or args.results_dir / "finetune" / f"{name}-trial{args.trial}"
     check_writable_folder(output_dir, "--out")
     check_writable_folder(args.cache_dir, "--cache-dir")
-    BitSearchSpace(probe_layers(spec), spec.search).to_bits(trial.params)
-    prepared = prepare_study(spec, cache_dir=args.cache_dir, device=device)
-    bits = BitSearchSpace(prepared.layers, spec.search).to_bits(trial.params)
+    if args.export is not None:
+        if args.export.exists() and not args.export.is_dir():
+            raise ValueError(f"--export {args.export} exists and is not a folder")
+        check_writable_folder(args.export, "--export")
+    selected = load_trial_allocation(spec, options, args.trial)
+    if args.export is not None:
+        check_trial_exportable(selected)
+    trial, bits = selected.trial, selected.bits
     result = finetune_from_spec(
         spec,
         bits,
         hardware,
         epochs=args.epochs,
+        recipe=recipe,
         cache_dir=args.cache_dir,
         output_dir=output_dir,
-        device=device,
-        prepared=prepared,
+        device=selected.device,
+        prepared=selected.prepared,
     )
+    report = None if args.export is None else export_trial(selected, result, args.export)
     print(
         f"trial {args.trial} of {name}: {bits.compact()}\n"
+        f"  recipe {result.recipe}\n"
         f"  validation accuracy {result.validation_accuracy_before:.4f} before, "
         f"{result.validation_accuracy:.4f} after {result.epochs} epoch(s) "
         f"(float {result.float_validation_accuracy:.4f}; search measured "
@@ -110,6 +138,14 @@ def _finetune(args: argparse.Namespace) -> int:
         f"weights {result.size_bytes / 1024:.1f} KiB\n"
         f"  wrote {result.allocation_path}, {result.state_path}, {result.integer_weights_path}"
     )
+    if report is not None:
+        measured = report.measured
+        print(
+            f"  exported {report.onnx_path} ({report.onnx_bytes / 1024:.1f} KiB, float "
+            f"{report.float_onnx_bytes / 1024:.1f} KiB): {measured.images} validation images, "
+            f"accuracy torch {measured.accuracy_torch:.4f}, onnxruntime "
+            f"{measured.accuracy_onnxruntime:.4f}, agreement {measured.agreement:.4f}"
+        )
     return 0
 
 

@@ -8,7 +8,7 @@ was, and two processes writing the same target do not share a temporary name.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -23,9 +23,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             then unchanged and no temporary file is left.
     """
     target = Path(path)
-    descriptor, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-    )
+    # O_EXCL on a random name rather than tempfile.mkstemp: the file gets the mode any new file
+    # gets (0666 less the umask), not mkstemp's private 0600.
+    name = target.with_name(f".{target.name}.{secrets.token_hex(8)}.partial")
+    descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)

@@ -37,6 +37,7 @@ from amed_opt.app.preflight import preflight
 from amed_opt.app.preflight import storage_url
 from amed_opt.app.sampler_factory import build_sampler
 from amed_opt.study.dashboard import ParetoArtifacts
+from amed_opt.study.dashboard import command_arguments
 from amed_opt.study.dashboard import dashboard_command
 from amed_opt.study.dashboard import study_note
 from amed_opt.study.errors import RunFailure
@@ -247,7 +248,12 @@ def _run(spec: StudySpec, options: RunOptions, components: Components, url: str)
         components.space,
         max_size_bytes=components.max_size_bytes,
         objectives=spec.objectives,
-        on_measured=ParetoArtifacts(artifact_dir, components.layers, trials),
+        on_measured=ParetoArtifacts(
+            artifact_dir,
+            components.layers,
+            trials,
+            command_arguments=command_arguments(spec, url),
+        ),
     )
     remaining = max(0, spec.n_trials - done)
     if done:

@@ -3,12 +3,13 @@ is its command line.
 
 After the search, one allocation (the best score, or any Pareto trial) is trained with LSQ for a
 few epochs, from the float baseline: quantize, calibrate, re-estimate BatchNorm, then
-quantization-aware SGD with a cosine schedule over `epochs` passes of the training split. The
+quantization-aware SGD over `epochs` passes of the training split with the fine-tuning recipe
+(`FinetuneRecipe`: warm-up, cosine decay, optional distillation from the float model). The
 result reports validation and test accuracy (the test split is used here and nowhere in the
 search), latency, size and per-layer cycles, and writes three files into `output_dir`:
 
-- `allocation.json`: the bits of every layer in network order, plus the reported numbers;
-  `load_allocation` reads it back into a `BitConfig`.
+- `allocation.json`: the bits of every layer in network order, plus the reported numbers and
+  the recipe; `load_allocation` reads it back into a `BitConfig`.
 - `quantized_state_dict.pt`: the state dict of the fake-quantized model (weights, BatchNorm,
   every learned step); `restore_quantized` rebuilds the model from it.
 - `integer_weights.pt`: per layer, the integer weight codes (int8, per output channel scale,
@@ -33,6 +34,7 @@ import torch
 from torch import nn
 
 from amed_opt.evaluation.baseline import prepare_study
+from amed_opt.evaluation.finetune_recipe import FinetuneRecipe
 from amed_opt.evaluation.quantization import MIN_STEP
 from amed_opt.evaluation.quantization import calibrate
 from amed_opt.evaluation.quantization import quantization_disabled
@@ -40,7 +42,6 @@ from amed_opt.evaluation.quantization import quantize_model
 from amed_opt.evaluation.quantization import quantized_layers
 from amed_opt.evaluation.quantization import recalibrate_batchnorm
 from amed_opt.evaluation.quantization import set_bits
-from amed_opt.evaluation.training import Recipe
 from amed_opt.evaluation.training import measure_accuracy
 from amed_opt.evaluation.training import train_epochs
 from amed_opt.study.bits import BitConfig
@@ -71,6 +72,7 @@ class FinetuneResult:
     Attributes:
         bits: The allocation.
         epochs: Fine-tuning epochs run.
+        recipe: How it was trained.
         float_validation_accuracy: Validation accuracy of the float baseline (fraction).
         validation_accuracy_before: Validation accuracy after calibration (and BatchNorm
             re-estimation), before fine-tuning.
@@ -87,6 +89,7 @@ class FinetuneResult:
 
     bits: BitConfig
     epochs: int
+    recipe: FinetuneRecipe
     float_validation_accuracy: float
     validation_accuracy_before: float
     validation_accuracy: float
@@ -105,6 +108,7 @@ class FinetuneResult:
             "bits": _bits_to_json(self.bits),
             "compact": self.bits.compact(),
             "epochs": self.epochs,
+            "recipe": self.recipe.to_dict(),
             "float_validation_accuracy": self.float_validation_accuracy,
             "validation_accuracy_before": self.validation_accuracy_before,
             "validation_accuracy": self.validation_accuracy,
@@ -124,9 +128,7 @@ def finetune(
     *,
     loaders: Loaders,
     epochs: int,
-    lr: float,
-    momentum: float,
-    weight_decay: float = 0.0,
+    recipe: FinetuneRecipe,
     recalibrate_bn: bool = True,
     device: torch.device,
     seed: int = 0,
@@ -142,9 +144,7 @@ def finetune(
         hardware: Prices the layers.
         loaders: Training, calibration, validation and test batches.
         epochs: Passes over the training split (0: calibrate and measure only).
-        lr: Peak learning rate (cosine decay to 0).
-        momentum: SGD momentum.
-        weight_decay: L2 decay of conv/linear weights.
+        recipe: Optimiser, schedule and loss.
         recalibrate_bn: Re-estimate BatchNorm statistics on the calibration images before
             measuring.
         device: Where to train.
@@ -171,15 +171,16 @@ def finetune(
     if recalibrate_bn:
         recalibrate_batchnorm(quantized, loaders.calibration, device=device)
     before = measure_accuracy(quantized, loaders.validation, device=device)
-    recipe = Recipe(epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay)
     train_epochs(
         quantized,
         loaders.train,
-        recipe,
+        recipe.training_recipe(epochs, len(loaders.train)),
         device=device,
         seed=seed,
         progress=progress,
         description="fine-tune",
+        # The float model is the teacher: `quantize_model` copied it, so it is untouched.
+        loss_function=recipe.loss(model.to(device).eval()),
     )
     if recalibrate_bn and epochs > 0:
         recalibrate_batchnorm(quantized, loaders.calibration, device=device)
@@ -190,6 +191,7 @@ def finetune(
     result = FinetuneResult(
         bits=BitConfig({name: bits[name] for name in names}),
         epochs=epochs,
+        recipe=recipe,
         float_validation_accuracy=float_accuracy,
         validation_accuracy_before=before,
         validation_accuracy=validation,
@@ -220,19 +222,21 @@ def finetune_from_spec(
     cache_dir: Path,
     output_dir: Path,
     device: torch.device,
+    recipe: FinetuneRecipe | None = None,
     progress: bool = True,
     prepared: PreparedStudy | None = None,
 ) -> FinetuneResult:
     """`finetune` with the data, baseline and layers of a study (see `prepare_study`).
 
-    The learning rate and momentum are the study's `evaluator.lr` and `evaluator.momentum`;
-    BatchNorm re-estimation follows `evaluator.recalibrate_bn`.
+    The recipe is the fine-tuning one (`FinetuneRecipe()` by default), not the search's QAT
+    settings; BatchNorm re-estimation follows `evaluator.recalibrate_bn`.
 
     Args:
         spec: The study.
         bits: The allocation to fine-tune (a trial's bits).
         hardware: The study's hardware model.
         epochs: Fine-tuning epochs.
+        recipe: How to train (default `FinetuneRecipe()`, the measured winner).
         cache_dir: The study's cache folder (data and baselines).
         output_dir: Folder for the exported files.
         device: Where to train.
@@ -248,8 +252,7 @@ def finetune_from_spec(
         hardware,
         loaders=prepared.loaders,
         epochs=epochs,
-        lr=spec.evaluator.lr,
-        momentum=spec.evaluator.momentum,
+        recipe=recipe or FinetuneRecipe(),
         recalibrate_bn=spec.evaluator.recalibrate_bn,
         device=device,
         seed=spec.seed,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sized
@@ -24,6 +25,8 @@ from amed_opt.study.errors import RunFailure
 
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+LossFunction = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+"""`(images, logits, labels) -> scalar loss`, images and labels on the model's device."""
 
 
 @contextlib.contextmanager
@@ -126,10 +129,16 @@ def train_step(
     labels: torch.Tensor,
     *,
     device: torch.device,
+    loss_function: LossFunction | None = None,
 ) -> float:
-    """One SGD step on a batch with cross-entropy loss; returns the loss."""
-    logits = model(images.to(device, non_blocking=True))
-    loss = nn.functional.cross_entropy(logits, labels.to(device, non_blocking=True))
+    """One SGD step on a batch; returns the loss (`loss_function`, default cross-entropy)."""
+    images = images.to(device, non_blocking=True)
+    labels = labels.to(device, non_blocking=True)
+    logits = model(images)
+    if loss_function is None:
+        loss = nn.functional.cross_entropy(logits, labels)
+    else:
+        loss = loss_function(images, logits, labels)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -179,6 +188,7 @@ def train_epochs(
     progress: bool = True,
     description: str = "training",
     channels_last: bool = False,
+    loss_function: LossFunction | None = None,
 ) -> None:
     """Train `model` in place for `recipe.epochs` passes over `loader`; the one training loop
     of the float baseline and of fine-tuning. Leaves the model in eval mode.
@@ -196,6 +206,7 @@ def train_epochs(
         description: The progress bar's label.
         channels_last: Train in the channels-last memory format (faster convolutions on a
             CPU), back to contiguous afterwards.
+        loss_function: The loss (default cross-entropy; fine-tuning may distil).
     """
     if not isinstance(loader, Sized):
         raise TypeError("loader must have a length (a DataLoader)")
@@ -224,7 +235,14 @@ def train_epochs(
                 for images, labels in loader:
                     if channels_last:
                         images = images.to(memory_format=torch.channels_last)
-                    loss = train_step(model, optimizer, images, labels, device=device)
+                    loss = train_step(
+                        model,
+                        optimizer,
+                        images,
+                        labels,
+                        device=device,
+                        loss_function=loss_function,
+                    )
                     if not math.isfinite(loss):
                         # Diverged: every later step is NaN too, and the caller must not keep
                         # (or cache) these weights.

@@ -3,8 +3,9 @@
 The note describes the study, the data, the model and the hardware. For every trial that reaches
 the Pareto front when it finishes, an image of its per-layer bit allocation (weights as bars,
 activations as markers, each layer's share of the latency as a line, memory-bound layers hatched)
-is uploaded as a trial artifact, the way the AMED paper's Figure S5 shows allocations. The
-dashboard serves artifacts when started with `--artifact-dir` (the runner prints the command).
+is uploaded as a trial artifact, the way the AMED paper's Figure S5 shows allocations, and the
+trial gets a note with the commands that fine-tune and export it (`trial_note`). The dashboard
+serves artifacts when started with `--artifact-dir` (the runner prints the command).
 """
 
 from __future__ import annotations
@@ -47,6 +48,53 @@ def dashboard_command(storage_url: str, artifact_dir: Path) -> str:
     return (
         f"optuna-dashboard {shell_storage(storage_url)} "
         f"--artifact-dir {shlex.quote(str(artifact_dir))}"
+    )
+
+
+def command_arguments(spec: StudySpec, storage_url: str) -> str:
+    """The options that select this study in `amed_opt.finetune` and `amed_opt.export`.
+
+    A password in `storage_url` is masked (`***`): the note is shown to every dashboard user.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        shown = make_url(storage_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = storage_url
+    return (
+        f"--study {spec.name} --sampler {spec.sampler.name.value} --seed {spec.seed} "
+        f"--storage {shown}"
+    )
+
+
+def trial_note(arguments: str, study_name: str, number: int) -> str:
+    """A Pareto trial's Markdown note: the commands that fine-tune and export its allocation.
+
+    Args:
+        arguments: `command_arguments` of the study.
+        study_name: The Optuna study name (names the export folder).
+        number: The trial number.
+    """
+    out = f"results/export/{study_name}-trial{number}"
+    return "\n".join(
+        [
+            f"# Trial {number}: fine-tune and export",
+            "",
+            "Fine-tune for two epochs, then export the ONNX file and `export.json` "
+            "(docs/finetune.md):",
+            "",
+            "```",
+            f"python -m amed_opt.finetune {arguments} --trial {number} --epochs 2 --export {out}",
+            "```",
+            "",
+            "Export the allocation as searched (calibrated, not fine-tuned):",
+            "",
+            "```",
+            f"python -m amed_opt.export {arguments} --trial {number} --out {out}",
+            "```",
+        ]
     )
 
 
@@ -158,9 +206,11 @@ def render_allocation_png(
         draw.ellipse([cx - 3, cy - 3, cx + 3, cy + 3], fill=_ACTIVATION)
         line.append((cx, top + plot_h - plot_h * share[index] / top_share))
     # All layer names in one strip, rotated once: per-label images cost more than the chart.
+    # rotate(90) turns the strip's rows into columns left to right, top row first, so the rows
+    # are drawn in network order: each label ends up under its own bar.
     strip = Image.new("RGB", (label_h, step * len(names)), "white")
     strip_draw = ImageDraw.Draw(strip)
-    for index, name in enumerate(reversed(names)):
+    for index, name in enumerate(names):
         strip_draw.text((label_h - 6 * len(name) - 4, index * step + 2), name, fill=_INK)
     image.paste(strip.rotate(90, expand=True), (left, int(y_of(0)) + 4))
     if cycles_by_layer and len(line) > 1:
@@ -198,14 +248,22 @@ class ParetoArtifacts:
         artifact_dir: Folder of the file-system artifact store.
         layers: All quantizable layers, in network order.
         existing: Trials already in the study (for resume).
+        command_arguments: `command_arguments(spec, url)`: when given, each such trial also
+            gets a note with its fine-tune and export commands (`trial_note`).
     """
 
     def __init__(
-        self, artifact_dir: Path, layers: Sequence[LayerShape], existing: Iterable[FrozenTrial]
+        self,
+        artifact_dir: Path,
+        layers: Sequence[LayerShape],
+        existing: Iterable[FrozenTrial],
+        *,
+        command_arguments: str | None = None,
     ) -> None:
         artifact_dir.mkdir(parents=True, exist_ok=True)
         self._store = FileSystemArtifactStore(str(artifact_dir))
         self._layers = tuple(layers)
+        self._arguments = command_arguments
         self._front = RunningFront()
         for trial in existing:
             if trial.state == TrialState.COMPLETE and is_feasible(trial):
@@ -214,7 +272,8 @@ class ParetoArtifacts:
     def __call__(
         self, trial: optuna.Trial, metrics: TrialMetrics, bits: BitConfig, *, feasible: bool = True
     ) -> bool:
-        """Upload the image if `trial` is feasible and not dominated so far; True when uploaded."""
+        """Upload the image (and the note) if `trial` is feasible and not dominated so far; True
+        when uploaded."""
         if not feasible:
             return False
         if not self._front.add((float(metrics.accuracy), float(metrics.latency_ms))):
@@ -236,4 +295,9 @@ class ParetoArtifacts:
                 study_or_trial=trial,
                 mimetype="image/png",
             )
+        if self._arguments is not None:
+            from optuna_dashboard import save_note
+
+            # A few storage writes, only for trials that enter the front.
+            save_note(trial, trial_note(self._arguments, trial.study.study_name, trial.number))
         return True

@@ -14,7 +14,7 @@ import enum
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,16 +31,27 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     in the target's folder (a rename within one file system is atomic); it is removed when
     `write` fails. The folder must exist.
     """
-    descriptor, name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
-    )
-    os.close(descriptor)
-    partial = Path(name)
+    partial = _unique_partial(path)
     try:
         write(partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _unique_partial(path: Path) -> Path:
+    """A new, empty file beside `path` with a name no other writer uses.
+
+    Unlike `tempfile.mkstemp` (always 0600), the file gets the mode any new file gets (0666 less
+    the umask), so results are as readable as if written in place.
+    """
+    while True:
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
+        try:
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+        return partial
 
 
 def atomic_write_text(path: Path, text: str) -> None:

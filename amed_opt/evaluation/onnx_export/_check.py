@@ -81,6 +81,33 @@ class Agreement:
     reference: RuntimeAgreement | None
 
 
+def open_session(
+    path: Path,
+    *,
+    threads: int = 1,
+    optimization_level: onnxruntime.GraphOptimizationLevel = AS_WRITTEN,
+) -> onnxruntime.InferenceSession:
+    """An onnxruntime CPU session of the file at `path`, run as written by default.
+
+    Args:
+        path: An ONNX file with one input and one output (as `export_onnx` writes).
+        threads: onnxruntime intra-op threads (0: onnxruntime's default, all cores).
+        optimization_level: onnxruntime's graph optimizations (see `AS_WRITTEN`).
+
+    Raises:
+        ValueError: If the file does not have exactly one input and one output.
+    """
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.graph_optimization_level = optimization_level
+    session = onnxruntime.InferenceSession(
+        str(path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    if len(session.get_inputs()) != 1 or len(session.get_outputs()) != 1:
+        raise ValueError(f"{path}: expected one input and one output")
+    return session
+
+
 def run_onnx(
     path: Path,
     images: np.ndarray | torch.Tensor,
@@ -103,15 +130,8 @@ def run_onnx(
         ValueError: If the file does not have exactly one input and one output.
     """
     batch = _as_array(images)
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.graph_optimization_level = optimization_level
-    session = onnxruntime.InferenceSession(
-        str(path), sess_options=options, providers=["CPUExecutionProvider"]
-    )
-    inputs, outputs = session.get_inputs(), session.get_outputs()
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise ValueError(f"{path}: expected one input and one output")
+    session = open_session(path, threads=threads, optimization_level=optimization_level)
+    inputs = session.get_inputs()
     runtime_output = np.asarray(session.run(None, {inputs[0].name: batch})[0])
     reference_output = None
     if reference:

@@ -16,6 +16,7 @@ from amed_opt.evaluation.fine_tuning import finetune
 from amed_opt.evaluation.fine_tuning import finetune_from_spec
 from amed_opt.evaluation.fine_tuning import load_allocation
 from amed_opt.evaluation.fine_tuning import restore_quantized
+from amed_opt.evaluation.finetune_recipe import FinetuneRecipe
 from amed_opt.evaluation.models import quantizable_layers
 from amed_opt.evaluation.quantization import quantized_layers
 from amed_opt.evaluation.training import measure_accuracy
@@ -31,6 +32,7 @@ from hardware import network_latency
 
 
 CPU = torch.device("cpu")
+RECIPE = FinetuneRecipe(lr=0.02, nesterov=False, warmup_fraction=0.0)
 
 
 @pytest.fixture
@@ -59,8 +61,7 @@ def test_finetune_reports_accuracy_latency_and_size(
         toy_hardware,
         loaders=synthetic_loaders,
         epochs=2,
-        lr=0.02,
-        momentum=0.9,
+        recipe=RECIPE,
         device=CPU,
         output_dir=tmp_path,
         progress=False,
@@ -95,8 +96,7 @@ def test_exported_files_round_trip(
         toy_hardware,
         loaders=synthetic_loaders,
         epochs=1,
-        lr=0.02,
-        momentum=0.9,
+        recipe=RECIPE,
         device=CPU,
         output_dir=tmp_path / "out",
         progress=False,
@@ -141,8 +141,7 @@ def test_zero_epochs_only_calibrates_and_measures(
         toy_hardware,
         loaders=synthetic_loaders,
         epochs=0,
-        lr=0.02,
-        momentum=0.9,
+        recipe=RECIPE,
         device=CPU,
         output_dir=tmp_path,
         progress=False,
@@ -166,8 +165,7 @@ def test_bad_allocations_are_rejected_before_anything_is_written(
             toy_hardware,
             loaders=synthetic_loaders,
             epochs=1,
-            lr=0.02,
-            momentum=0.9,
+            recipe=RECIPE,
             device=CPU,
             output_dir=tmp_path / "out",
             progress=False,

@@ -90,6 +90,9 @@ def test_dashboard_lists_the_study_with_named_objectives_and_attributes(
                 f"/artifacts/{summary['study_id']}/{best['trial_id']}/{artifact['artifact_id']}",
             )
             assert status.startswith("200") and png.startswith(b"\x89PNG")
+            note = best["note"]["body"]
+            assert f"--trial {best['number']} --epochs 2 --export" in note
+            assert "python -m amed_opt.export --study synthetic-r18 --sampler amed" in note
 
 
 def test_allocation_image_is_a_png_sized_to_the_network() -> None:
@@ -106,3 +109,29 @@ def test_allocation_image_is_a_png_sized_to_the_network() -> None:
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG"
     assert image.width >= 30 * 16
+
+
+def test_allocation_image_labels_the_layers_in_network_order() -> None:
+    # One long name first: its label reaches furthest below the axis, under the first bar.
+    names = ["conv1_with_a_long_name", "b", "c", "fc"]
+    layers = [
+        LayerShape.conv2d(name, in_channels=8, out_channels=8, input_hw=(8, 8), kernel=3)
+        for name in names
+    ]
+    bits = BitConfig({name: LayerBits(4, 8) for name in names})
+    png = render_allocation_png(bits, layers, None, [], title="t")
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    left, step, axis = 40, 16, 34 + 180  # render_allocation_png's layout
+    label_rows = range(axis + 4, axis + 4 + 6 * len(names[0]) + 10)
+
+    def label_depth(index: int) -> int:
+        columns = range(left + index * step, left + (index + 1) * step)
+        inked = [
+            y for y in label_rows for x in columns if image.getpixel((x, y)) != (255, 255, 255)
+        ]
+        return max(inked) - axis
+
+    depths = [label_depth(index) for index in range(len(names))]
+    assert depths[0] > 3 * max(depths[1:]), depths

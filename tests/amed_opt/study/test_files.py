@@ -77,3 +77,15 @@ def test_write_json_is_strict_json_with_a_final_newline(tmp_path: Path) -> None:
     text = target.read_text()
     assert text.endswith("}\n")
     assert json.loads(text) == {"x": None, "y": [1, 2]}
+
+
+def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path: Path) -> None:
+    import os
+
+    target = tmp_path / "out.txt"
+    previous = os.umask(0o022)
+    try:
+        atomic_write_text(target, "x")
+    finally:
+        os.umask(previous)
+    assert target.stat().st_mode & 0o777 == 0o644
