@@ -25,6 +25,8 @@ from amed_opt.app.components import RunOptions
 from amed_opt.app.components import build_components
 from amed_opt.app.components import simulator_cost_ms
 from amed_opt.app.sampler_factory import build_sampler
+from amed_opt.app.worker_loop import FINISHED
+from amed_opt.app.worker_loop import run_to_budget
 from amed_opt.study.dashboard import ParetoArtifacts
 from amed_opt.study.dashboard import dashboard_command
 from amed_opt.study.dashboard import study_note
@@ -117,22 +119,36 @@ def open_study(
     """
     name = study_name(spec)
     existing = {summary.study_name for summary in optuna.get_all_study_summaries(storage)}
-    if name in existing:
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
-        stored = study.user_attrs.get(SPEC_ATTR)
-        ours = effective_settings(spec.to_dict())
-        theirs = effective_settings(stored) if stored is not None else ours
-        if theirs != ours:
-            changed = sorted(
-                key for key in set(theirs) | set(ours) if theirs.get(key) != ours.get(key)
-            )
-            raise SpecError(
-                f"study {name!r} already exists in this storage with different settings "
-                f"({', '.join(changed)}); use another --storage or rename the study"
-            )
-        return study
+    if name not in existing:
+        try:
+            return _create_study(spec, storage, sampler, components)
+        except optuna.exceptions.DuplicatedStudyError:
+            pass  # Another worker created it at the same instant: load theirs.
+    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+    stored = study.user_attrs.get(SPEC_ATTR)
+    ours = effective_settings(spec.to_dict())
+    theirs = effective_settings(stored) if stored is not None else ours
+    if theirs != ours:
+        changed = sorted(
+            key for key in set(theirs) | set(ours) if theirs.get(key) != ours.get(key)
+        )
+        raise SpecError(
+            f"study {name!r} already exists in this storage with different settings "
+            f"({', '.join(changed)}); use another --storage or rename the study"
+        )
+    return study
+
+
+def _create_study(
+    spec: StudySpec,
+    storage: optuna.storages.BaseStorage,
+    sampler: BaseSampler,
+    components: Components,
+) -> optuna.Study:
+    """Create the study and store what describes it (raises `DuplicatedStudyError` if a
+    worker created it first; its attributes are then that worker's to write)."""
     study = optuna.create_study(
-        study_name=name, storage=storage, sampler=sampler, directions=list(DIRECTIONS)
+        study_name=study_name(spec), storage=storage, sampler=sampler, directions=list(DIRECTIONS)
     )
     study.set_metric_names(list(METRIC_NAMES))
     study.set_user_attr(SPEC_ATTR, spec.to_dict())
@@ -172,7 +188,8 @@ def run_study(
     """Run (or resume) the study until it has `spec.n_trials` finished trials.
 
     Finished trials are COMPLETE or PRUNED ones; failed trials (a killed process, an error) do
-    not count, so a resumed run tops the study up to the budget.
+    not count, so a resumed run tops the study up to the budget. The budget is the study's:
+    any number of workers running this on one storage share it (`worker_loop`).
 
     Args:
         spec: The study.
@@ -208,13 +225,11 @@ def run_study(
         max_size_bytes=components.max_size_bytes,
         on_measured=ParetoArtifacts(artifact_dir, components.layers, trials),
     )
-    remaining = max(0, spec.n_trials - done)
     if done:
         logger.info("resuming study %s: %d of %d trials done", name, done, spec.n_trials)
     started = time.perf_counter()
-    ran = 0
-    if remaining:
-        ran = _optimize(study, objective, spec.n_trials, done, options.progress)
+    # Called even when the budget is met: a killed worker's RUNNING trial is then failed.
+    ran = _optimize(study, objective, spec.n_trials, done, options.progress)
     wall = time.perf_counter() - started
 
     trials = study.get_trials(deepcopy=False)
@@ -239,19 +254,17 @@ def run_study(
 def _optimize(
     study: optuna.Study, objective: Objective, budget: int, done: int, progress: bool
 ) -> int:
+    """Run this worker's share of the study's budget (`worker_loop.run_to_budget`)."""
     from tqdm import tqdm
 
-    finished_states = (TrialState.COMPLETE, TrialState.PRUNED)
-    state: dict[str, float] = {"finished": done, "ran": 0, "best": -math.inf}
+    state: dict[str, float] = {"best": -math.inf}
     bar = tqdm(
         total=budget, initial=done, desc=study.study_name, unit="trial", disable=not progress
     )
 
     def on_trial_end(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        state["ran"] += 1
-        if trial.state in finished_states:
-            state["finished"] += 1
-            bar.update(1)
+        finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+        bar.update(max(0, min(finished, budget) - bar.n))
         if trial.state == TrialState.COMPLETE and trial.values is not None:
             state["best"] = max(state["best"], trial.values[0])
             bar.set_postfix(
@@ -259,25 +272,11 @@ def _optimize(
                 ms=f"{trial.values[1]:.3f}",
                 best_acc=f"{state['best']:.3f}",
             )
-        if state["finished"] >= budget:
-            study.stop()
 
     try:
-        # Loops until the budget of finished trials is met: failed trials are retried.
-        while state["finished"] < budget:
-            before = state["finished"]
-            study.optimize(
-                objective,
-                n_trials=budget - int(state["finished"]),
-                callbacks=[on_trial_end],
-                catch=(),
-                gc_after_trial=False,
-            )
-            if state["finished"] == before:
-                break
+        return run_to_budget(study, objective, budget, on_trial_end=on_trial_end)
     finally:
         bar.close()
-    return int(state["ran"])
 
 
 def result_summary(result: RunResult) -> str:

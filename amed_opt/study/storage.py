@@ -14,7 +14,9 @@ database behind (`check_storage_url`, `require_existing`).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,14 @@ __all__ = [
 ]
 
 # A killed worker's RUNNING trial is marked FAIL once its heartbeat is this old (seconds).
-HEARTBEAT_INTERVAL_S = 5
-GRACE_PERIOD_S = 20
+# The environment variables exist for the fault tests, which kill workers and cannot wait 20 s.
+HEARTBEAT_INTERVAL_S = int(os.environ.get("AMED_OPT_HEARTBEAT_INTERVAL_S", "5"))
+GRACE_PERIOD_S = int(os.environ.get("AMED_OPT_GRACE_PERIOD_S", "20"))
+# Seconds a client waits for an unreachable database server before giving up.
+CONNECT_TIMEOUT_S = 10
+# Workers that open an empty database at the same instant race to create Optuna's tables
+# ("table already exists", a duplicate key in PostgreSQL's catalog): the loser tries again.
+_CREATE_ATTEMPTS = 5
 
 
 class StorageError(RuntimeError):
@@ -143,7 +151,7 @@ def check_storage_url(url: str) -> None:
             )
         return
     try:
-        engine = sqlalchemy.create_engine(url)
+        engine = sqlalchemy.create_engine(url, connect_args=_connect_args(url))
         with engine.connect():
             pass
     except ImportError as error:
@@ -154,6 +162,28 @@ def check_storage_url(url: str) -> None:
     except Exception as error:  # host unreachable, authentication, unknown dialect, ...
         reason = str(error).splitlines()[0]
         raise StorageError(f"cannot open storage {url!r}: {reason}") from None
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    """Driver arguments that bound the wait for an unreachable server (PostgreSQL, MySQL)."""
+    backend = sqlalchemy.engine.make_url(url).get_backend_name()
+    if backend == "postgresql":
+        return {"connect_timeout": CONNECT_TIMEOUT_S}
+    if backend == "mysql":
+        return {"connect_timeout": CONNECT_TIMEOUT_S}
+    return {}
+
+
+def _retry_creation(open_once: Any) -> Any:
+    """`open_once()`, again after a short pause if another worker was creating the tables."""
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            return open_once()
+        except Exception:
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def check_sqlite_folder(url: str) -> None:
@@ -189,11 +219,18 @@ def open_storage(
             if create_dirs_under is not None and _is_within(path.parent, create_dirs_under):
                 path.parent.mkdir(parents=True, exist_ok=True)
             check_sqlite_folder(url)
-            return sqlite_wal_storage(
-                url, heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S
+            return _retry_creation(
+                lambda: sqlite_wal_storage(
+                    url, heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S
+                )
             )
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S
+        return _retry_creation(
+            lambda: optuna.storages.RDBStorage(
+                url,
+                engine_kwargs={"connect_args": _connect_args(url)},
+                heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                grace_period=GRACE_PERIOD_S,
+            )
         )
     except StorageError:
         raise
