@@ -9,7 +9,10 @@ sampler or hardware.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,7 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-trials", type=positive_int, help="trial budget (total, a resumed run tops up)"
     )
     parser.add_argument(
-        "--storage", help="Optuna storage URL (default sqlite:///results/<study>.db)"
+        "--storage",
+        default=os.environ.get("AMED_OPT_STORAGE"),
+        help="Optuna storage URL (default: $AMED_OPT_STORAGE, else sqlite:///results/<study>.db)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="local worker processes on the study (one per GPU with --device cuda)",
     )
     parser.add_argument("--seed", type=int, help="override the study's seed")
     parser.add_argument("--hardware", help="hardware preset name or preset TOML path")
@@ -62,10 +73,110 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _worker_argv(argv: Sequence[str]) -> list[str]:
+    """`argv` without `--workers N`, with progress bars off (the parent shows one)."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--workers":
+            skip = True
+        elif not arg.startswith("--workers="):
+            out.append(arg)
+    return [*out, "--no-progress"]
+
+
+def _gpu_env(index: int, device: str) -> dict[str, str]:
+    """Worker `index`'s environment: with `--device cuda`, one visible GPU each (round robin)."""
+    env = dict(os.environ)
+    if device.startswith("cuda"):
+        import torch
+
+        count = torch.cuda.device_count()
+        if count:
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            ids = visible.split(",") if visible else [str(i) for i in range(count)]
+            env["CUDA_VISIBLE_DEVICES"] = ids[index % len(ids)]
+    return env
+
+
+def run_workers(argv: Sequence[str], args: argparse.Namespace) -> int:
+    """Start `args.workers` local workers on one storage; show one progress display.
+
+    Each worker is this command with `--workers 1`; they share the study through its storage
+    (created once, the budget shared). The exit code is the first non-zero one of a worker.
+    """
+    command = [sys.executable, "-m", "amed_opt.run", *_worker_argv(argv)]
+    workers = [
+        subprocess.Popen(command, env=_gpu_env(i, args.device), stdout=subprocess.DEVNULL)
+        for i in range(args.workers)
+    ]
+    try:
+        _show_progress(args, workers)
+        codes = [worker.wait() for worker in workers]
+    except KeyboardInterrupt:
+        for worker in workers:
+            worker.terminate()
+        return report_interrupted(PROGRAM)
+    failed = [code for code in codes if code]
+    if failed:
+        return failed[0]
+    # Every worker stopped at the study's budget: this run only exports and reports the front.
+    return _run_one(_worker_argv(argv), build_parser())
+
+
+def _show_progress(args: argparse.Namespace, workers: list[subprocess.Popen[bytes]]) -> None:
+    """One progress bar for all workers: the study's finished trials, read from the storage."""
+    if args.no_progress:
+        return
+    import optuna
+    from tqdm import tqdm
+
+    from amed_opt.app import RunOptions
+    from amed_opt.app.study_run import storage_url
+    from amed_opt.study.naming import study_name
+
+    try:
+        spec = with_overrides(
+            load_spec(args.study),
+            sampler=args.sampler,
+            n_trials=args.n_trials,
+            storage=args.storage,
+            seed=args.seed,
+        )
+    except Exception:
+        return  # The workers report bad input themselves.
+    url = storage_url(spec, RunOptions(results_dir=args.results_dir))
+    name = study_name(spec)
+    bar = tqdm(total=spec.n_trials, desc=f"{name} ({args.workers} workers)", unit="trial")
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    try:
+        while any(worker.poll() is None for worker in workers):
+            time.sleep(2.0)
+            try:
+                study = optuna.load_study(study_name=name, storage=url)
+                done = len(study.get_trials(deepcopy=False, states=states))
+            except Exception:
+                continue  # Not created yet, or busy.
+            bar.update(max(0, min(done, spec.n_trials) - bar.n))
+    finally:
+        bar.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 success, 2 bad input, 130 interrupted)."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     configure_logging()
+    if args.workers > 1:
+        return run_workers(argv, args)
+    return _run_one(argv, parser)
+
+
+def _run_one(argv: Sequence[str], parser: argparse.ArgumentParser) -> int:
+    args = parser.parse_args(argv)
 
     from amed_opt.app import RunOptions
     from amed_opt.app import result_summary
