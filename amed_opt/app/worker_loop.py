@@ -54,9 +54,16 @@ def _fail_stale(study: optuna.Study) -> None:
         optuna.storages.fail_stale_trials(study)
 
 
-def _is_lock(error: BaseException) -> bool:
-    text = f"{error} {error.__cause__ or ''} {error.__context__ or ''}"
-    return "database is locked" in text or "database table is locked" in text
+def _is_lock(error: BaseException | None) -> bool:
+    """Whether a lock timeout is anywhere in the chain of `error` (Optuna wraps it, and then
+    fails its own `Should not reach` assertion while handling it)."""
+    seen = 0
+    while error is not None and seen < 20:
+        if "database is locked" in str(error) or "database table is locked" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 class _Tracker:

@@ -206,7 +206,9 @@ class ChainStorage:
         if number in memory.ended:
             return False
         trial = self._trial_by_number(study, number)
-        if trial is None or trial.state.is_finished():
+        if trial is None:
+            return True  # Not readable now: assume it runs rather than drop its claim.
+        if trial.state.is_finished():
             memory.ended.add(number)
             return False
         return trial.state == TrialState.RUNNING

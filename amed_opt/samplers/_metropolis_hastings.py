@@ -381,7 +381,13 @@ class MetropolisHastingsSampler(BaseSampler):
                 if isinstance(opening, WaitForStart):
                     waiter.tick()
                     continue
-                if opening is not None:
+                pending = (view.raw or {}).get("pending") or {}
+                if opening is not None and opening.origin is not None:
+                    if opening.origin.number == pending.get("trial"):
+                        # The offered start is this chain's own latest decision, not settled
+                        # in this read: read again rather than adopt it a second time.
+                        waiter.tick()
+                        continue
                     state = adopted = opening
             step = state.step if adopted is not None else free_step(view)
             rng = self._rng(chain, step, 0, _PROPOSE)

@@ -43,6 +43,8 @@ __all__ = [
 # The environment variables exist for the fault tests, which kill workers and cannot wait 20 s.
 HEARTBEAT_INTERVAL_S = int(os.environ.get("AMED_OPT_HEARTBEAT_INTERVAL_S", "5"))
 GRACE_PERIOD_S = int(os.environ.get("AMED_OPT_GRACE_PERIOD_S", "20"))
+# Seconds an SQLite connection waits for another process's lock before failing.
+SQLITE_TIMEOUT_S = float(os.environ.get("AMED_OPT_SQLITE_TIMEOUT_S", "30"))
 # Seconds a client waits for an unreachable database server before giving up.
 CONNECT_TIMEOUT_S = 10
 # Workers that open an empty database at the same instant race to create Optuna's tables
@@ -221,7 +223,10 @@ def open_storage(
             check_sqlite_folder(url)
             return _retry_creation(
                 lambda: sqlite_wal_storage(
-                    url, heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S
+                    url,
+                    timeout_s=SQLITE_TIMEOUT_S,
+                    heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                    grace_period=GRACE_PERIOD_S,
                 )
             )
         return _retry_creation(
