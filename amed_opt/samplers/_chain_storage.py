@@ -237,6 +237,10 @@ class ChainStorage:
                 strict = optimistic = after
             elif trusted and self.running(study, number):
                 optimistic, settling = after, True
+            elif self.decision_counts(study, number):
+                # The trial finished between the two lookups: without this second look the
+                # chain would read as before the decision, and its step would be taken twice.
+                strict = optimistic = after
         claims = tuple(
             (int(step), None if parent is None else int(parent), int(number), str(worker))
             for step, parent, number, worker in data.get("claims", ())

@@ -176,3 +176,26 @@ def test_memory_is_per_storage_and_study() -> None:
     first, second = study_with_trials([]), study_with_trials([])
     assert chains.memory(first) is chains.memory(first)
     assert chains.memory(first) is not chains.memory(second)
+
+
+def test_a_decision_whose_trial_finishes_while_the_chain_is_read_counts() -> None:
+    """The trial ends between the lookups of one read: the chain must not read as before it."""
+    study = study_with_trials([TrialState.COMPLETE, TrialState.RUNNING])
+    committed = ChainState(step=1, head=HEAD, last_trial=0)
+    pending = ChainState(step=2, head=HEAD, last_trial=1)
+    write_chain(ChainStorage(), study, committed, pending_trial=1, pending_state=pending)
+    reader = ChainStorage()
+    lookup = reader._trial_by_number
+    finished: list[int] = []
+
+    def lookup_then_finish(study_: optuna.Study, number: int) -> optuna.trial.FrozenTrial | None:
+        trial = lookup(study_, number)  # Read while RUNNING ...
+        if not finished:  # ... and the worker ends it right after.
+            finished.append(number)
+            trial_id = study.trials[1]._trial_id
+            study._storage.set_trial_system_attr(trial_id, "mh:decision", DECISION.to_json())
+            finish(study, 1, TrialState.COMPLETE)
+        return trial
+
+    reader._trial_by_number = lookup_then_finish  # type: ignore[method-assign]
+    assert reader.view(study, system_attrs(study), 0).strict == pending
