@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# Debian's PostgreSQL server, for the multi-worker tests (a throw-away cluster per test session).
+POSTGRES := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STUDY ?= r18
 PYTEST_ARGS ?=
@@ -17,18 +19,22 @@ setup: $(STAMP) $(FMNIST)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,export]'
+	$(PY) -m pip install --quiet -e '.[dev,export,postgres]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(FMNIST):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
+$(POSTGRES):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq postgresql
+
 run: setup
 	$(PY) -m amed_opt.run --study $(STUDY)
 
-test: setup
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+test: setup $(POSTGRES)
+	AMED_OPT_REQUIRE_POSTGRES=1 $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
@@ -37,6 +43,7 @@ bench: setup
 	$(PY) benchmarks/hardware_speed.py
 	$(PY) benchmarks/sampler_overhead.py
 	$(PY) benchmarks/run_overhead.py --study $(STUDY)
+	$(PY) benchmarks/workers.py
 
 lint: setup
 	$(PY) -m ruff check amed_opt hardware tests benchmarks

@@ -10,7 +10,10 @@ sampler or hardware.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from amed_opt.cli import add_objectives_argument
 from amed_opt.cli import add_storage_argument
 from amed_opt.cli import configure_logging
 from amed_opt.cli import positive_int
+from amed_opt.cli import report_interrupted
 from amed_opt.cli import run_guarded
 from amed_opt.cli import seed_int
 from amed_opt.study.spec import SamplerName
@@ -50,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-trials", type=positive_int, help="trial budget (total, a resumed run tops up)"
     )
     add_storage_argument(parser, "sqlite:///results/<study>.db")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="local worker processes on the study (one per GPU with --device cuda)",
+    )
     parser.add_argument("--seed", type=seed_int, help="override the study's seed")
     parser.add_argument("--hardware", help="hardware preset name or preset TOML path")
     parser.add_argument("--data-root", help="dataset folder (overrides the study's data.root)")
@@ -64,10 +74,107 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _worker_argv(argv: Sequence[str]) -> list[str]:
+    """`argv` without `--workers N`, with progress bars off (the parent shows one)."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--workers":
+            skip = True
+        elif not arg.startswith("--workers="):
+            out.append(arg)
+    return [*out, "--no-progress"]
+
+
+def _gpu_env(index: int, device: str) -> dict[str, str]:
+    """Worker `index`'s environment: with `--device cuda`, one visible GPU each (round robin)."""
+    env = dict(os.environ)
+    if device.startswith("cuda"):
+        import torch
+
+        count = torch.cuda.device_count()
+        if count:
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            ids = visible.split(",") if visible else [str(i) for i in range(count)]
+            env["CUDA_VISIBLE_DEVICES"] = ids[index % len(ids)]
+    return env
+
+
+def run_workers(argv: Sequence[str], args: argparse.Namespace) -> int:
+    """Start `args.workers` local workers on one storage; show one progress display.
+
+    Each worker is this command with `--workers 1`; they share the study through its storage
+    (created once, the budget shared). The exit code is the first non-zero one of a worker.
+    """
+    command = [sys.executable, "-m", "amed_opt.run", *_worker_argv(argv)]
+    workers = [
+        subprocess.Popen(command, env=_gpu_env(i, args.device), stdout=subprocess.DEVNULL)
+        for i in range(args.workers)
+    ]
+    try:
+        _show_progress(args, workers)
+        codes = [worker.wait() for worker in workers]
+    except KeyboardInterrupt:
+        for worker in workers:
+            worker.terminate()
+        return report_interrupted(PROGRAM)
+    failed = [code for code in codes if code]
+    if failed:
+        return failed[0]
+    # Every worker stopped at the study's budget: this run only exports and reports the front.
+    final = build_parser().parse_args(_worker_argv(argv))
+    return run_guarded(
+        PROGRAM, lambda: _run(final), traceback=final.traceback, storage=final.storage
+    )
+
+
+def _show_progress(args: argparse.Namespace, workers: list[subprocess.Popen[bytes]]) -> None:
+    """One progress bar for all workers: the study's finished trials, read from the storage."""
+    if args.no_progress:
+        return
+    import optuna
+    from tqdm import tqdm
+
+    from amed_opt.app import RunOptions
+    from amed_opt.app.study_run import storage_url
+    from amed_opt.study.naming import study_name
+
+    try:
+        spec = with_overrides(
+            load_spec(args.study),
+            sampler=args.sampler,
+            n_trials=args.n_trials,
+            storage=args.storage,
+            seed=args.seed,
+        )
+    except Exception:
+        return  # The workers report bad input themselves.
+    url = storage_url(spec, RunOptions(results_dir=args.results_dir))
+    name = study_name(spec)
+    bar = tqdm(total=spec.n_trials, desc=f"{name} ({args.workers} workers)", unit="trial")
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    try:
+        while any(worker.poll() is None for worker in workers):
+            time.sleep(2.0)
+            try:
+                study = optuna.load_study(study_name=name, storage=url)
+                done = len(study.get_trials(deepcopy=False, states=states))
+            except Exception:
+                continue  # Not created yet, or busy.
+            bar.update(max(0, min(done, spec.n_trials) - bar.n))
+    finally:
+        bar.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 success, 2 bad input, 1 failed, 130 interrupted)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     configure_logging()
+    if args.workers > 1:
+        return run_workers(argv, args)
     return run_guarded(PROGRAM, lambda: _run(args), traceback=args.traceback, storage=args.storage)
 
 

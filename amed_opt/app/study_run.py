@@ -36,6 +36,8 @@ from amed_opt.app.preflight import check_resumable
 from amed_opt.app.preflight import preflight
 from amed_opt.app.preflight import storage_url
 from amed_opt.app.sampler_factory import build_sampler
+from amed_opt.app.worker_loop import FINISHED
+from amed_opt.app.worker_loop import run_to_budget
 from amed_opt.study.dashboard import ParetoArtifacts
 from amed_opt.study.dashboard import command_arguments
 from amed_opt.study.dashboard import dashboard_command
@@ -136,12 +138,29 @@ def open_study(
     """
     name = study_name(spec)
     existing = {summary.study_name for summary in optuna.get_all_study_summaries(storage)}
-    if name in existing:
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
-        check_resumable(spec, study.user_attrs.get(SPEC_ATTR))
-        return study
+    if name not in existing:
+        try:
+            return _create_study(spec, storage, sampler, components)
+        except optuna.exceptions.DuplicatedStudyError:
+            pass  # Another worker created it at the same instant: load theirs.
+    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+    check_resumable(spec, study.user_attrs.get(SPEC_ATTR))
+    return study
+
+
+def _create_study(
+    spec: StudySpec,
+    storage: optuna.storages.BaseStorage,
+    sampler: BaseSampler,
+    components: Components,
+) -> optuna.Study:
+    """Create the study and store what describes it (raises `DuplicatedStudyError` if a
+    worker created it first; its attributes are then that worker's to write)."""
     study = optuna.create_study(
-        study_name=name, storage=storage, sampler=sampler, directions=directions(spec.objectives)
+        study_name=study_name(spec),
+        storage=storage,
+        sampler=sampler,
+        directions=directions(spec.objectives),
     )
     study.set_metric_names(list(spec.objectives))
     study.set_user_attr(SPEC_ATTR, stored_spec(spec))
@@ -185,7 +204,8 @@ def run_study(
     """Run (or resume) the study until it has `spec.n_trials` finished trials.
 
     Finished trials are COMPLETE or PRUNED ones; failed trials (a killed process, an error) do
-    not count, so a resumed run tops the study up to the budget.
+    not count, so a resumed run tops the study up to the budget. The budget is the study's:
+    any number of workers running this on one storage share it (`worker_loop`).
 
     Args:
         spec: The study.
@@ -255,14 +275,12 @@ def _run(spec: StudySpec, options: RunOptions, components: Components, url: str)
             command_arguments=command_arguments(spec, url),
         ),
     )
-    remaining = max(0, spec.n_trials - done)
     if done:
         logger.info("resuming study %s: %d of %d trials done", name, done, spec.n_trials)
     started = time.perf_counter()
-    ran = 0
-    if remaining:
-        guard = FailureGuard(options.max_consecutive_failures)
-        ran = _optimize(study, objective, spec.n_trials, done, options.progress, guard)
+    # Called even when the budget is met: a killed worker's RUNNING trial is then failed.
+    guard = FailureGuard(options.max_consecutive_failures)
+    ran = _optimize(study, objective, spec.n_trials, done, options.progress, guard)
     wall = time.perf_counter() - started
 
     trials = study.get_trials(deepcopy=False)
@@ -294,19 +312,17 @@ def _optimize(
     progress: bool,
     guard: FailureGuard,
 ) -> int:
+    """Run this worker's share of the study's budget (`worker_loop.run_to_budget`)."""
     from tqdm import tqdm
 
-    finished_states = (TrialState.COMPLETE, TrialState.PRUNED)
-    state: dict[str, float] = {"finished": done, "ran": 0, "best": -math.inf}
+    state: dict[str, float] = {"best": -math.inf}
     bar = tqdm(
         total=budget, initial=done, desc=study.study_name, unit="trial", disable=not progress
     )
 
     def on_trial_end(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        state["ran"] += 1
-        if trial.state in finished_states:
-            state["finished"] += 1
-            bar.update(1)
+        finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+        bar.update(max(0, min(finished, budget) - bar.n))
         if trial.state == TrialState.COMPLETE and trial.values is not None:
             state["best"] = max(state["best"], trial.values[0])
             bar.set_postfix(
@@ -314,26 +330,25 @@ def _optimize(
                 ms=f"{trial.values[1]:.3f}",
                 best_acc=f"{state['best']:.3f}",
             )
-        if state["finished"] >= budget:
-            study.stop()
 
     try:
-        # Loops until the budget of finished trials is met: failed trials are replaced, until
-        # the guard has seen too many fail in a row.
+        # Until the study's budget of finished trials is met (failed trials are replaced), or
+        # until the guard has seen too many trials fail in a row.
         with quiet_trial_failures():
-            while state["finished"] < budget and not guard.tripped:
-                study.optimize(
-                    objective,
-                    n_trials=budget - int(state["finished"]),
-                    callbacks=[on_trial_end, guard],
-                    catch=(TrialFailure,),
-                    gc_after_trial=False,
-                )
+            ran = run_to_budget(
+                study,
+                objective,
+                budget,
+                on_trial_end=on_trial_end,
+                callbacks=[guard],
+                catch=(TrialFailure,),
+                should_stop=lambda: guard.tripped,
+            )
     finally:
         bar.close()
     if guard.tripped:
         raise guard.failure()
-    return int(state["ran"])
+    return ran
 
 
 def result_summary(result: RunResult) -> str:

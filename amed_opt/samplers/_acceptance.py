@@ -31,7 +31,19 @@ if TYPE_CHECKING:
     from amed_opt.samplers._score import ScoreFunction
 
 
-__all__ = ["acceptance_probability", "decide", "is_stale", "stale_decision"]
+__all__ = [
+    "FAIL_REASON_ATTR",
+    "acceptance_probability",
+    "decide",
+    "is_stale",
+    "off_path_decision",
+    "stale_decision",
+]
+
+FAIL_REASON_ATTR = "fail_reason"
+"""Trial user attr set by an objective whose evaluation failed (an exception, a NaN metric):
+such a FAIL trial is a rejected proposal. A FAIL trial without it (killed, interrupted, failed
+by a heartbeat) is no decision, and its proposal is made again."""
 
 _MISSING = object()
 
@@ -85,6 +97,21 @@ def stale_decision(
             f"stale: chain {record.chain} was at step {chain_state.step} when the trial "
             f"for step {record.step} finished"
         ),
+        previous=None,
+    )
+
+
+def off_path_decision(state: TrialState, reason: str) -> DecisionRecord:
+    """The record of a trial that is no chain step (`reason` says why: stale, speculative)."""
+    return DecisionRecord(
+        state=state.name,
+        accepted=False,
+        stale=True,
+        acceptance_probability=None,
+        score=None,
+        head_score=None,
+        temperature=None,
+        reason=reason,
         previous=None,
     )
 

@@ -12,25 +12,36 @@ Keys (all values are JSON):
 * trial system attr `mh:decision` — written in `after_trial`: the state it was told, accepted or
   not, acceptance probability, scores, temperature, the reason of a rejection, and the trial
   number of the chain's previous decision (so the chain can be walked backwards).
-* study system attr `mh:chain:<id>` — the chain's state, as `{"committed": S, "pending": P}`.
-  `P` is the state after the chain's latest decision and the trial number that made it; `S` is
-  the state before it. The latest decision counts only once its trial is finished in the state
-  the decision was made for (`after_trial` runs *before* Optuna writes the trial's state, so a
-  process killed between the two leaves a decision whose trial never finishes). Readers check that
-  with one trial lookup, cached once the trial is finished; a decision this process made itself is
-  trusted without a lookup. A decision that does not count is rolled back: the chain continues
-  from `S`, and the same step is proposed again (with the same random draws).
+* study system attr `mh:chain:<id>` — the chain's record, `{"version": v, "committed": S,
+  "pending": P, "claims": [[step, parent, trial, worker], ...]}`, only ever replaced by
+  compare-and-set (`_cas.py`), so two workers never overwrite each other. `P` is the state
+  after the chain's latest decision and the trial number that made it; `S` is the state before
+  it. A claim says that a running trial evaluates the proposal for `step` from the head
+  `parent` (a trial number, `None` for the initial params); a claim whose trial has finished is
+  dead and dropped at the next write. Whether a RUNNING trial's worker is alive is known only
+  from heartbeats: on a storage without them, only this process's own claims count (a killed
+  run's RUNNING trials would otherwise block its chain forever), so several processes need
+  heartbeats. The latest decision counts only once its trial is finished in the state the
+  decision was made for (`after_trial` runs *before* Optuna writes the trial's state, so a
+  process killed between the two leaves a decision whose trial never finishes). Readers check
+  that with one trial lookup, cached once the trial is finished; a decision this process made
+  itself is trusted without a lookup. A decision that does not count is rolled back: the chain
+  continues from `S`, and the same step is proposed again (with the same random draws).
 * study system attr `mh:init` — a finished trial of the initial params, which other chains may
   adopt as their start.
 * trial system attr `mh:candidate` — the index of the start candidate the trial evaluates (a
   trial of no chain; chains adopt the best-scoring finished candidate as their start).
-* trial user attrs `mh_chain`, `mh_step`, `mh_parent` (at proposal) and `mh_score`,
-  `mh_acceptance_probability`, `mh_accepted` (at decision), for the dashboard.
+* trial user attrs `mh_chain`, `mh_step`, `mh_parent`, `mh_score`,
+  `mh_acceptance_probability`, `mh_accepted`, written only after the trial's decision was
+  committed by compare-and-set (a stable interface); a trial that is no chain step gets
+  `mh_stale` or `mh_speculative` (the reason) instead.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import uuid
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +51,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from amed_opt.samplers._cas import compare_and_set
 from amed_opt.samplers._records import ChainState
 from amed_opt.samplers._records import DecisionRecord
 from amed_opt.samplers._records import Head
@@ -60,6 +72,8 @@ __all__ = [
     "PROPOSAL_KEY",
     "USER_ATTR_PREFIX",
     "ChainStorage",
+    "ChainView",
+    "Claim",
     "StudyMemory",
 ]
 
@@ -70,6 +84,33 @@ INIT_KEY = "mh:init"
 CANDIDATE_KEY = "mh:candidate"
 USER_ATTR_PREFIX = "mh_"
 
+Claim = tuple[int, int | None, int, str]
+"""A chain step in evaluation: (step, parent trial number or `None`, trial number, worker)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainView:
+    """A chain's record as read, resolved.
+
+    Attributes:
+        raw: The stored record (`None` if absent): the value a compare-and-set must find.
+        strict: The chain's state: the latest decision counts only once its trial finished.
+        optimistic: The state once the latest decision's trial (still running) finishes;
+            proposals start from it, decisions never do.
+        settling: The latest decision's trial is still running (`strict` lags behind).
+        claims: The live claims (their trials are running).
+    """
+
+    raw: Mapping[str, Any] | None
+    strict: ChainState
+    optimistic: ChainState
+    settling: bool
+    claims: tuple[Claim, ...]
+
+    @property
+    def version(self) -> int:
+        return 0 if self.raw is None else int(self.raw.get("version", 0))
+
 
 @dataclass
 class StudyMemory:
@@ -78,18 +119,18 @@ class StudyMemory:
 
     Attributes:
         decided: Trial numbers whose decision this process wrote.
+        ended: Trial numbers known to be finished (a finished trial never runs again).
         finished: Trial number to "its decision counts", for finished trials (immutable).
         complete: Trial number to "it is COMPLETE", for finished trials.
         proposals: Trial id to the proposal made for it, until its decision.
-        in_flight: Trial id to (chain, step) of proposals not yet decided.
         candidates: Trial id to the start candidate's params it evaluates.
     """
 
     decided: set[int] = field(default_factory=set)
+    ended: set[int] = field(default_factory=set)
     finished: dict[int, bool] = field(default_factory=dict)
     complete: dict[int, bool] = field(default_factory=dict)
     proposals: dict[int, ProposalRecord] = field(default_factory=dict)
-    in_flight: dict[int, tuple[int, int]] = field(default_factory=dict)
     candidates: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -106,6 +147,8 @@ class ChainStorage:
 
     def __init__(self, *, user_attrs: bool = True) -> None:
         self._user_attrs = user_attrs
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        """This process's name in the claims it makes."""
         self._memory: weakref.WeakKeyDictionary[BaseStorage, dict[int, StudyMemory]] = (
             weakref.WeakKeyDictionary()
         )
@@ -147,6 +190,7 @@ class ChainStorage:
             return False
         if not trial.state.is_finished():
             return False
+        memory.ended.add(number)
         decision = trial.system_attrs.get(DECISION_KEY)
         counts = (
             decision is not None
@@ -156,8 +200,21 @@ class ChainStorage:
         memory.finished[number] = counts
         return counts
 
-    def chain_state(self, study: Study, attrs: Mapping[str, Any], chain: int) -> ChainState:
-        """The current state of `chain`, with its latest decision checked.
+    def running(self, study: Study, number: int) -> bool:
+        """Whether trial `number` is RUNNING (one lookup; finished trials are remembered)."""
+        memory = self.memory(study)
+        if number in memory.ended:
+            return False
+        trial = self._trial_by_number(study, number)
+        if trial is None:
+            return True  # Not readable now: assume it runs rather than drop its claim.
+        if trial.state.is_finished():
+            memory.ended.add(number)
+            return False
+        return trial.state == TrialState.RUNNING
+
+    def view(self, study: Study, attrs: Mapping[str, Any], chain: int) -> ChainView:
+        """`chain`'s record resolved: its state, and its live claims.
 
         Args:
             study: The study.
@@ -166,11 +223,34 @@ class ChainStorage:
         """
         data = attrs.get(f"{CHAIN_KEY_PREFIX}{chain}")
         if data is None:
-            return ChainState()
+            return ChainView(None, ChainState(), ChainState(), False, ())
+        # Whether another worker's RUNNING trial may be alive: known only with heartbeats.
+        trusted = getattr(study._storage, "get_heartbeat_interval", lambda: None)() is not None
+        committed = ChainState.from_json(data["committed"])
+        strict = optimistic = committed
+        settling = False
         pending = data.get("pending")
-        if pending is not None and self.decision_counts(study, int(pending["trial"])):
-            return ChainState.from_json(pending["state"])
-        return ChainState.from_json(data["committed"])
+        if pending is not None:
+            number = int(pending["trial"])
+            after = ChainState.from_json(pending["state"])
+            if self.decision_counts(study, number):
+                strict = optimistic = after
+            elif trusted and self.running(study, number):
+                optimistic, settling = after, True
+            elif self.decision_counts(study, number):
+                # The trial finished between the two lookups: without this second look the
+                # chain would read as before the decision, and its step would be taken twice.
+                strict = optimistic = after
+        claims = tuple(
+            (int(step), None if parent is None else int(parent), int(number), str(worker))
+            for step, parent, number, worker in data.get("claims", ())
+            if (trusted or worker == self.worker) and self.running(study, int(number))
+        )
+        return ChainView(data, strict, optimistic, settling, claims)
+
+    def chain_state(self, study: Study, attrs: Mapping[str, Any], chain: int) -> ChainState:
+        """The current state of `chain`, with its latest decision checked."""
+        return self.view(study, attrs, chain).strict
 
     def initial_trial(
         self, study: Study, attrs: Mapping[str, Any], params: Mapping[str, Any]
@@ -199,47 +279,82 @@ class ChainStorage:
     # -- writes -----------------------------------------------------------------------------
 
     def write_proposal(self, study: Study, trial_id: int, record: ProposalRecord) -> None:
-        """Record the proposal on the (running) trial."""
-        storage = study._storage
-        storage.set_trial_system_attr(trial_id, PROPOSAL_KEY, record.to_json())
-        if self._user_attrs:
-            storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}chain", record.chain)
-            storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}step", record.step)
-            storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}parent", record.parent)
+        """Record the proposal on the (running) trial (its claim is already committed)."""
+        study._storage.set_trial_system_attr(trial_id, PROPOSAL_KEY, record.to_json())
 
-    def write_decision(self, study: Study, trial_id: int, record: DecisionRecord) -> None:
-        """Record the decision on the (still running) trial."""
+    def write_decision(
+        self, study: Study, trial_id: int, proposal: ProposalRecord, record: DecisionRecord
+    ) -> None:
+        """Record the decision on the (still running) trial, after it was committed.
+
+        A chain step gets the user attrs `mh_chain`, `mh_step`, `mh_parent`, `mh_score`,
+        `mh_acceptance_probability` and `mh_accepted`; a trial that is no step (`record.stale`)
+        gets `mh_speculative` (its proposal left the chain's path) or `mh_stale` (anything
+        else), holding the reason.
+        """
         storage = study._storage
         storage.set_trial_system_attr(trial_id, DECISION_KEY, record.to_json())
-        if self._user_attrs:
-            storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}score", record.score)
-            storage.set_trial_user_attr(
-                trial_id,
-                f"{USER_ATTR_PREFIX}acceptance_probability",
-                record.acceptance_probability,
-            )
-            storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}accepted", record.accepted)
+        if not self._user_attrs:
+            return
+        if record.stale:
+            kind = "speculative" if record.reason.startswith("speculative") else "stale"
+            storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}{kind}", record.reason)
+            return
+        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}chain", proposal.chain)
+        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}step", proposal.step)
+        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}parent", proposal.parent)
+        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}score", record.score)
+        storage.set_trial_user_attr(
+            trial_id, f"{USER_ATTR_PREFIX}acceptance_probability", record.acceptance_probability
+        )
+        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}accepted", record.accepted)
 
-    def write_chain(
+    def commit_chain(
         self,
         study: Study,
         chain: int,
-        committed: ChainState,
+        view: ChainView,
         *,
+        claims: tuple[Claim, ...],
+        committed: ChainState | None = None,
         pending_trial: int | None = None,
         pending_state: ChainState | None = None,
-    ) -> None:
-        """Store `chain`'s state: `committed`, plus a decision awaiting its trial's end."""
-        pending: dict[str, Any] | None = None
+    ) -> bool:
+        """Replace `chain`'s record read as `view` by compare-and-set.
+
+        Args:
+            study: The study.
+            chain: Chain id.
+            view: The record as read; the write fails if it changed since.
+            claims: The claims to store.
+            committed: A new committed state (with no pending decision), e.g. an adopted
+                start; `None` keeps the record's committed state and pending decision.
+            pending_trial: Trial number of a new decision; then `pending_state` is the state
+                after it, and the committed state becomes `view.strict`.
+            pending_state: See `pending_trial`.
+
+        Returns:
+            Whether the record was written; `False`: another worker changed it first.
+        """
+        raw = view.raw or {}
+        data: dict[str, Any] = {
+            "version": view.version + 1,
+            "committed": raw.get("committed", ChainState().to_json()),
+            "pending": raw.get("pending"),
+            "claims": [list(claim) for claim in claims],
+        }
+        if committed is not None:
+            data["committed"], data["pending"] = committed.to_json(), None
         if pending_trial is not None:
             assert pending_state is not None
-            pending = {"trial": pending_trial, "state": pending_state.to_json()}
-            self.memory(study).decided.add(pending_trial)
-        study._storage.set_study_system_attr(
-            study._study_id,
-            f"{CHAIN_KEY_PREFIX}{chain}",
-            {"committed": committed.to_json(), "pending": pending},
+            data["committed"] = view.strict.to_json()
+            data["pending"] = {"trial": pending_trial, "state": pending_state.to_json()}
+        written = compare_and_set(
+            study._storage, study._study_id, f"{CHAIN_KEY_PREFIX}{chain}", view.raw, data
         )
+        if written and pending_trial is not None:
+            self.memory(study).decided.add(pending_trial)
+        return written
 
     @staticmethod
     def write_initial_trial(study: Study, head: Head) -> None:
@@ -258,6 +373,12 @@ class ChainStorage:
         if self._user_attrs:
             study._storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}candidate", index)
 
+    def withdraw_candidate(self, study: Study, trial_id: int) -> None:
+        """Unmark the (running) trial: another trial evaluates the candidate it marked."""
+        study._storage.set_trial_system_attr(trial_id, CANDIDATE_KEY, {"index": -1, "params": {}})
+        if self._user_attrs:
+            study._storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}candidate", None)
+
     @staticmethod
     def candidate_trials(study: Study) -> dict[int, list[FrozenTrial]]:
         """Start candidate index to the trials that evaluated it, in trial order.
@@ -267,6 +388,6 @@ class ChainStorage:
         found: dict[int, list[FrozenTrial]] = {}
         for trial in study.get_trials(deepcopy=False):
             data = trial.system_attrs.get(CANDIDATE_KEY)
-            if data is not None:
+            if data is not None and int(data["index"]) >= 0:
                 found.setdefault(int(data["index"]), []).append(trial)
         return found

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -24,10 +23,11 @@ from typing import Any
 import numpy as np
 from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
+from optuna.trial import TrialState
 
+from amed_opt.samplers._acceptance import FAIL_REASON_ATTR
 from amed_opt.samplers._acceptance import decide
 from amed_opt.samplers._acceptance import is_stale
-from amed_opt.samplers._acceptance import stale_decision
 from amed_opt.samplers._chain_storage import CANDIDATE_KEY
 from amed_opt.samplers._chain_storage import DECISION_KEY
 from amed_opt.samplers._chain_storage import PROPOSAL_KEY
@@ -46,13 +46,19 @@ from amed_opt.samplers._start import CandidateTrial
 from amed_opt.samplers._start import FixedStart
 from amed_opt.samplers._start import RandomStart
 from amed_opt.samplers._start import StartPolicy
+from amed_opt.samplers._start import WaitForStart
+from amed_opt.samplers._workers import Waiter
+from amed_opt.samplers._workers import earlier_steps_alive
+from amed_opt.samplers._workers import free_step
+from amed_opt.samplers._workers import off_path_reason
+from amed_opt.samplers._workers import on_path
+from amed_opt.samplers._workers import release
 
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
     from optuna.study import Study
     from optuna.trial import FrozenTrial
-    from optuna.trial import TrialState
 
 
 __all__ = ["MetropolisHastingsSampler"]
@@ -157,8 +163,6 @@ class MetropolisHastingsSampler(BaseSampler):
         self._entropy = int(entropy)
         self._random_sampler = RandomSampler(seed=seed)
         self._chains = ChainStorage(user_attrs=self._record_user_attrs)
-        self._lock = threading.Lock()
-        self._warned_speculative = False
 
     @property
     def n_chains(self) -> int:
@@ -170,17 +174,15 @@ class MetropolisHastingsSampler(BaseSampler):
         """The chains this instance advances."""
         return self._chain_ids
 
-    # -- pickling (the lock and the per-process memory are not state) ------------------------
+    # -- pickling (the per-process memory is not state) ------------------------
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"]
         del state["_chains"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
         self._chains = ChainStorage(user_attrs=self._record_user_attrs)
 
     # -- BaseSampler --------------------------------------------------------------------------
@@ -206,11 +208,10 @@ class MetropolisHastingsSampler(BaseSampler):
         names = [name for name in self._space.names if name in search_space]
         if not names:
             return {}
-        with self._lock:
-            memory = self._chains.memory(study)
-            params = self._known_params(trial, memory)
-            if params is None:
-                params = self._propose(study, trial, memory)
+        memory = self._chains.memory(study)
+        params = self._known_params(trial, memory)
+        if params is None:
+            params = self._propose(study, trial, memory)
         return {name: params[name] for name in names}
 
     def sample_independent(
@@ -232,42 +233,77 @@ class MetropolisHastingsSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
-        """Accept or reject the trial's proposal and store the decision and the new head."""
+        """Accept or reject the trial's proposal, in step order, and commit it by CAS.
+
+        A trial whose earlier steps are still being evaluated by other workers waits for them
+        (`_workers.py`). A FAIL trial without the user attr `fail_reason` (the objective did not
+        report a failure of the evaluation: e.g. an interrupted run) is no decision: its claim is
+        released and the same proposal is made again.
+        """
         self._random_sampler.after_trial(study, trial, state, values)
-        with self._lock:
-            memory = self._chains.memory(study)
-            record = memory.proposals.pop(trial._trial_id, None)
-            memory.in_flight.pop(trial._trial_id, None)
-            memory.candidates.pop(trial._trial_id, None)
-            if record is None:
-                data = trial.system_attrs.get(PROPOSAL_KEY)
-                if data is None or DECISION_KEY in trial.system_attrs:
-                    return  # Not a chain trial, or already decided.
-                record = ProposalRecord.from_json(data)
-            if record.chain >= self._n_chains:
-                _logger.warning(
-                    "trial %d belongs to chain %d, but this sampler has %d chains; "
-                    "its proposal is left undecided",
-                    trial.number,
-                    record.chain,
-                    self._n_chains,
+        memory = self._chains.memory(study)
+        record = memory.proposals.pop(trial._trial_id, None)
+        memory.candidates.pop(trial._trial_id, None)
+        if record is None:
+            data = trial.system_attrs.get(PROPOSAL_KEY)
+            if data is None or DECISION_KEY in trial.system_attrs:
+                return  # Not a chain trial, or already decided.
+            record = ProposalRecord.from_json(data)
+        if record.chain >= self._n_chains:
+            _logger.warning(
+                "trial %d belongs to chain %d, but this sampler has %d chains; "
+                "its proposal is left undecided",
+                trial.number,
+                record.chain,
+                self._n_chains,
+            )
+            return
+        if state == TrialState.FAIL and FAIL_REASON_ATTR not in trial.user_attrs:
+            release(
+                self._chains,
+                study,
+                trial,
+                state,
+                record,
+                "stale: failed without fail_reason; proposed again",
+            )
+            return
+        waiter = Waiter(study, trial._trial_id)
+        while True:
+            attrs = self._chains.read_study_attrs(study)
+            view = self._chains.view(study, attrs, record.chain)
+            chain_state = view.strict
+            head = None if chain_state.head is None else chain_state.head.number
+            if view.settling or (chain_state.step < record.step and head == record.parent):
+                # Earlier steps of this head are in evaluation (or their decision's trial is
+                # finishing): wait, unless one of them has no running trial any more.
+                if view.settling or earlier_steps_alive(view, record):
+                    if not waiter.expired:
+                        waiter.tick()
+                        continue
+                release(
+                    self._chains, study, trial, state, record, off_path_reason(record, chain_state)
                 )
                 return
-            attrs = self._chains.read_study_attrs(study)
-            chain_state = self._chains.chain_state(study, attrs, record.chain)
-            decision, new_state = self._decide(study, trial, state, values, record, chain_state)
-            self._chains.write_decision(study, trial._trial_id, decision)
-            if new_state is None:
+            if is_stale(record, chain_state):
+                reason = off_path_reason(record, chain_state)
+                release(self._chains, study, trial, state, record, reason)
                 return
-            self._chains.write_chain(
+            decision, new_state = self._decide(study, trial, state, values, record, chain_state)
+            claims = tuple(c for c in view.claims if c[2] != trial.number)
+            if not self._chains.commit_chain(
                 study,
                 record.chain,
-                chain_state,
+                view,
+                claims=claims,
                 pending_trial=trial.number,
                 pending_state=new_state,
-            )
+            ):
+                continue  # Another worker changed the chain's record: read it again.
+            self._chains.write_decision(study, trial._trial_id, record, decision)
             if record.kind == "init" and decision.accepted and new_state.head is not None:
                 self._starter.offer(self._chains, study, attrs, new_state.head)
+            return
 
     # -- the chain ----------------------------------------------------------------------------
 
@@ -291,10 +327,6 @@ class MetropolisHastingsSampler(BaseSampler):
         return np.random.Generator(np.random.PCG64(sequence))
 
     @staticmethod
-    def _in_flight_at(memory: StudyMemory, chain: int, step: int) -> int:
-        return sum(1 for entry in memory.in_flight.values() if entry == (chain, step))
-
-    @staticmethod
     def _known_params(trial: FrozenTrial, memory: StudyMemory) -> Mapping[str, Any] | None:
         """The params already proposed for `trial` (by this process or, per storage, another)."""
         record = memory.proposals.get(trial._trial_id)
@@ -305,64 +337,83 @@ class MetropolisHastingsSampler(BaseSampler):
             return candidate
         if PROPOSAL_KEY in trial.system_attrs:
             return ProposalRecord.from_json(trial.system_attrs[PROPOSAL_KEY]).params
-        if CANDIDATE_KEY in trial.system_attrs:
-            return dict(trial.system_attrs[CANDIDATE_KEY]["params"])
+        data = trial.system_attrs.get(CANDIDATE_KEY)
+        if data is not None and int(data["index"]) >= 0:
+            return dict(data["params"])
         return None
 
     def _propose(self, study: Study, trial: FrozenTrial, memory: StudyMemory) -> Mapping[str, Any]:
-        """Pick a chain; start it if it has no head, else step it; record the proposal."""
+        """Pick a chain, claim its next free step by CAS, and record the proposal.
+
+        The chain is the one with the fewest running trials on its current head, then the
+        fewest steps (so chains in one worker take turns, and N workers on N chains take one
+        chain each). A chain without a head gets its start; a chain whose start is being
+        evaluated is skipped, and when every chain is, the trial waits.
+        """
         for chain in self._chain_ids:
             self._score_function(study, chain)  # A multi-objective study without a score fails.
-        attrs = self._chains.read_study_attrs(study)
-        states = {c: self._chains.chain_state(study, attrs, c) for c in self._chain_ids}
-        busy = {c: self._in_flight_at(memory, c, states[c].step) for c in self._chain_ids}
-        chain = min(self._chain_ids, key=lambda c: (busy[c], states[c].step, c))
-        state = states[chain]
-        if state.head is None:
-            opening = self._starter.open(
-                self._chains,
-                study,
-                trial,
-                chain,
-                state,
-                attrs=attrs,
-                score_function=self._score_function(study, chain),
-            )
-            if isinstance(opening, CandidateTrial):
-                return opening.params
-            if opening is not None:
-                state = opening
+        waiter = Waiter(study, trial._trial_id)
+        while True:
+            attrs = self._chains.read_study_attrs(study)
+            views = {c: self._chains.view(study, attrs, c) for c in self._chain_ids}
 
-        draw = self._in_flight_at(memory, chain, state.step)
-        if draw and not self._warned_speculative:
-            self._warned_speculative = True
-            _logger.warning(
-                "more trials are running than there are chains: trial %d also starts from the "
-                "head of chain %d; only the first of them to finish counts as the step",
-                trial.number,
-                chain,
-            )
-        rng = self._rng(chain, state.step, draw, _PROPOSE)
-        if state.head is None:
-            record = self._starter.initial_proposal(chain, state.step, draw, rng)
-        else:
-            record = self._step(chain, state, draw, rng)
+            busy = {c: len(on_path(views[c])) for c in self._chain_ids}
+            ready = [c for c in self._chain_ids if views[c].optimistic.head or not busy[c]]
+            if not ready:
+                waiter.tick()
+                continue
+            chain = min(ready, key=lambda c: (busy[c], views[c].optimistic.step, c))
+            view = views[chain]
+            state = view.optimistic
+            adopted: ChainState | None = None
+            if state.head is None:
+                opening = self._starter.open(
+                    self._chains,
+                    study,
+                    trial,
+                    chain,
+                    state,
+                    attrs=attrs,
+                    score_function=self._score_function(study, chain),
+                )
+                if isinstance(opening, CandidateTrial):
+                    return opening.params
+                if isinstance(opening, WaitForStart):
+                    waiter.tick()
+                    continue
+                pending = (view.raw or {}).get("pending") or {}
+                if opening is not None and opening.origin is not None:
+                    if opening.origin.number == pending.get("trial"):
+                        # The offered start is this chain's own latest decision, not settled
+                        # in this read: read again rather than adopt it a second time.
+                        waiter.tick()
+                        continue
+                    state = adopted = opening
+            step = state.step if adopted is not None else free_step(view)
+            rng = self._rng(chain, step, 0, _PROPOSE)
+            if state.head is None:
+                record = self._starter.initial_proposal(chain, step, 0, rng)
+            else:
+                record = self._step(chain, state, step, rng)
+            claims = (*view.claims, (step, record.parent, trial.number, self._chains.worker))
+            if self._chains.commit_chain(study, chain, view, claims=claims, committed=adopted):
+                break
         self._chains.write_proposal(study, trial._trial_id, record)
         memory.proposals[trial._trial_id] = record
-        memory.in_flight[trial._trial_id] = (chain, record.step)
         return record.params
 
     def _step(
-        self, chain: int, state: ChainState, draw: int, rng: np.random.Generator
+        self, chain: int, state: ChainState, step: int, rng: np.random.Generator
     ) -> ProposalRecord:
-        """A neighbour of the chain's head, as the proposal for step `state.step`."""
+        """A neighbour of the chain's head, as the proposal for step `step` (>= `state.step`:
+        later steps are pre-fetched along the rejection path)."""
         assert state.head is not None
         head = self._space.encode(state.head.params, argument="the chain head's params")
         proposal = self._kernel.draw(head, rng)
         return ProposalRecord(
             chain=chain,
-            step=state.step,
-            draw=draw,
+            step=step,
+            draw=0,
             kind="move",
             params=self._space.decode(proposal.state),
             parent=state.head.number,
@@ -377,9 +428,7 @@ class MetropolisHastingsSampler(BaseSampler):
         values: Sequence[float] | None,
         record: ProposalRecord,
         chain_state: ChainState,
-    ) -> tuple[DecisionRecord, ChainState | None]:
-        if is_stale(record, chain_state):
-            return stale_decision(record, chain_state, state), None
+    ) -> tuple[DecisionRecord, ChainState]:
         score_function = self._score_function(study, record.chain)
         temperature = self._temperature(record.chain, record.step)
 

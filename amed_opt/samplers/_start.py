@@ -54,6 +54,7 @@ __all__ = [
     "FixedStart",
     "RandomStart",
     "StartPolicy",
+    "WaitForStart",
 ]
 
 State = tuple[int, ...]
@@ -151,19 +152,23 @@ class CandidateTrial:
     params: dict[str, Any]
 
 
-def _adopt(
-    chains: ChainStorage, study: Study, chain: int, state: ChainState, head: Head
-) -> ChainState:
-    """Make the finished trial `head` the start of `chain` (one step, an adopted origin)."""
-    adopted = ChainState(
+@dataclass(frozen=True, slots=True)
+class WaitForStart:
+    """The chain's start is being evaluated by running trials (start candidates): wait."""
+
+
+def _adopt(state: ChainState, head: Head) -> ChainState:
+    """`state` with the finished trial `head` as its start (one step, an adopted origin).
+
+    The sampler commits it with the trial's claim, by compare-and-set.
+    """
+    return ChainState(
         step=state.step + 1,
         head=head,
         last_trial=state.last_trial,
         origin=head,
         origin_step=state.step,
     )
-    chains.write_chain(study, chain, adopted)
-    return adopted
 
 
 class ChainStarter:
@@ -186,7 +191,7 @@ class ChainStarter:
         *,
         attrs: Mapping[str, Any],
         score_function: ScoreFunction,
-    ) -> ChainState | CandidateTrial | None:
+    ) -> ChainState | CandidateTrial | WaitForStart | None:
         """What `trial` does for `chain`, whose state `state` has no head yet.
 
         Args:
@@ -200,9 +205,10 @@ class ChainStarter:
 
         Returns:
             The chain's state after adopting a finished trial as its start (the trial then
-            makes the chain's next step); a `CandidateTrial` when the trial evaluates a start
-            candidate instead; `None` when the trial evaluates the chain's initial params
-            (`initial_proposal`).
+            makes the chain's next step; the sampler commits it); a `CandidateTrial` when the
+            trial evaluates a start candidate instead; `WaitForStart` when the start
+            candidates are all taken by running trials; `None` when the trial evaluates the
+            chain's initial params (`initial_proposal`).
         """
         return None
 
@@ -255,7 +261,7 @@ class _FixedStarter(ChainStarter):
         *,
         attrs: Mapping[str, Any],
         score_function: ScoreFunction,
-    ) -> ChainState | CandidateTrial | None:
+    ) -> ChainState | CandidateTrial | WaitForStart | None:
         """Adopt a COMPLETE trial of the fixed params, if another chain has evaluated them."""
         initial = chains.initial_trial(study, attrs, self._params)
         if initial is None:
@@ -266,7 +272,7 @@ class _FixedStarter(ChainStarter):
         head = Head(
             number=initial.number, params=initial.params, values=initial.values, score=score
         )
-        return _adopt(chains, study, chain, state, head)
+        return _adopt(state, head)
 
     def initial_state(self, rng: np.random.Generator) -> State:
         return self._state
@@ -295,19 +301,52 @@ class _CandidateStarter(ChainStarter):
         *,
         attrs: Mapping[str, Any],
         score_function: ScoreFunction,
-    ) -> ChainState | CandidateTrial | None:
+    ) -> ChainState | CandidateTrial | WaitForStart | None:
         """A candidate to evaluate now, or the chain adopting the best finished one.
 
-        `None` when no candidate completed: the chain then evaluates the first one itself.
+        Workers claim candidates by marking their trial and reading back: of two trials that
+        marked the same candidate, the lower trial number keeps it and the other takes the next
+        one, so no candidate is evaluated twice at once. `WaitForStart` while candidates are
+        still running; `None` when no candidate completed: the chain then evaluates the first
+        one itself.
         """
-        found = chains.candidate_trials(study)
-        for index, params in enumerate(self._candidates):
-            trials = found.get(index, [])
-            failed = sum(1 for t in trials if t.state == TrialState.FAIL)
-            if failed < 2 and all(t.state == TrialState.FAIL for t in trials):
-                chains.write_candidate(study, trial._trial_id, index, params)
-                chains.memory(study).candidates[trial._trial_id] = params
-                return CandidateTrial(params)
+        skip: set[int] = set()
+        while True:
+            found = chains.candidate_trials(study)
+            others = {
+                index: [t for t in trials if t.number != trial.number]
+                for index, trials in found.items()
+            }
+            choice = None
+            for index, _params in enumerate(self._candidates):
+                trials = others.get(index, [])
+                failed = sum(1 for t in trials if t.state == TrialState.FAIL)
+                if (
+                    index not in skip
+                    and failed < 2
+                    and all(t.state == TrialState.FAIL for t in trials)
+                ):
+                    choice = index
+                    break
+            if choice is None:
+                break
+            chains.write_candidate(study, trial._trial_id, choice, self._candidates[choice])
+            rivals = [
+                t
+                for t in chains.candidate_trials(study).get(choice, [])
+                if t.number < trial.number and t.state != TrialState.FAIL
+            ]
+            if not rivals:
+                chains.memory(study).candidates[trial._trial_id] = self._candidates[choice]
+                return CandidateTrial(self._candidates[choice])
+            skip.add(choice)
+            chains.withdraw_candidate(study, trial._trial_id)
+        if any(
+            t.state == TrialState.RUNNING and t.number != trial.number
+            for trials in found.values()
+            for t in trials
+        ):
+            return WaitForStart()
         best: tuple[float, int] | None = None
         best_trial: FrozenTrial | None = None
         for trials in found.values():
@@ -326,7 +365,7 @@ class _CandidateStarter(ChainStarter):
             values=tuple(float(v) for v in best_trial.values),
             score=best[0],
         )
-        return _adopt(chains, study, chain, state, head)
+        return _adopt(state, head)
 
     def initial_state(self, rng: np.random.Generator) -> State:
         return self._states[0]

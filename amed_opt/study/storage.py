@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,14 @@ _OPTUNA_TABLES = frozenset({"studies", "trials", "version_info"})
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 # A killed worker's RUNNING trial is marked FAIL once its heartbeat is this old (seconds).
-HEARTBEAT_INTERVAL_S = 5
-GRACE_PERIOD_S = 20
+# The environment variables exist for the fault tests, which kill workers and cannot wait 20 s.
+HEARTBEAT_INTERVAL_S = int(os.environ.get("AMED_OPT_HEARTBEAT_INTERVAL_S", "5"))
+GRACE_PERIOD_S = int(os.environ.get("AMED_OPT_GRACE_PERIOD_S", "20"))
+# Seconds an SQLite connection waits for another process's lock before failing.
+SQLITE_TIMEOUT_S = float(os.environ.get("AMED_OPT_SQLITE_TIMEOUT_S", "30"))
+# Workers that open an empty database at the same instant race to create Optuna's tables
+# ("table already exists", a duplicate key in PostgreSQL's catalog): the loser tries again.
+_CREATE_ATTEMPTS = 5
 
 
 class StorageError(RuntimeError):
@@ -170,13 +177,9 @@ def check_storage_url(url: str) -> None:
 def _server_engine(url: str) -> Any:
     """An engine on a database server that connects within `CONNECT_TIMEOUT_S`; every error
     (driver missing, host unreachable, authentication) becomes one redacted `StorageError`."""
-    parsed = sqlalchemy.engine.make_url(url)
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() in ("postgresql", "mysql", "mariadb"):
-        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
     engine = None
     try:
-        engine = sqlalchemy.create_engine(url, connect_args=connect_args)
+        engine = sqlalchemy.create_engine(url, connect_args=_connect_args(url))
         yield engine
     except StorageError:
         raise
@@ -192,6 +195,26 @@ def _server_engine(url: str) -> Any:
     finally:
         if engine is not None:
             engine.dispose()
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    """Driver arguments that bound the wait for an unreachable server (PostgreSQL, MySQL)."""
+    backend = sqlalchemy.engine.make_url(url).get_backend_name()
+    if backend in ("postgresql", "mysql", "mariadb"):
+        return {"connect_timeout": CONNECT_TIMEOUT_S}
+    return {}
+
+
+def _retry_creation(open_once: Any) -> Any:
+    """`open_once()`, again after a short pause if another worker was creating the tables."""
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            return open_once()
+        except Exception:
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def check_sqlite_folder(url: str) -> None:
@@ -227,11 +250,21 @@ def open_storage(
             if create_dirs_under is not None and _is_within(path.parent, create_dirs_under):
                 path.parent.mkdir(parents=True, exist_ok=True)
             check_sqlite_folder(url)
-            return sqlite_wal_storage(
-                url, heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S
+            return _retry_creation(
+                lambda: sqlite_wal_storage(
+                    url,
+                    timeout_s=SQLITE_TIMEOUT_S,
+                    heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                    grace_period=GRACE_PERIOD_S,
+                )
             )
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_INTERVAL_S, grace_period=GRACE_PERIOD_S
+        return _retry_creation(
+            lambda: optuna.storages.RDBStorage(
+                url,
+                engine_kwargs={"connect_args": _connect_args(url)},
+                heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                grace_period=GRACE_PERIOD_S,
+            )
         )
     except StorageError:
         raise

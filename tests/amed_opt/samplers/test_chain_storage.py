@@ -51,16 +51,34 @@ def system_attrs(study: optuna.Study) -> dict[str, object]:
     return study._storage.get_study_system_attrs(study._study_id)
 
 
+def write_chain(
+    chains: ChainStorage,
+    study: optuna.Study,
+    committed: ChainState,
+    *,
+    pending_trial: int,
+    pending_state: ChainState,
+) -> None:
+    """Store `committed`, then a decision of `pending_trial` on top of it (two CAS writes)."""
+    view = chains.view(study, system_attrs(study), 0)
+    assert chains.commit_chain(study, 0, view, claims=(), committed=committed)
+    view = chains.view(study, system_attrs(study), 0)
+    assert chains.commit_chain(
+        study, 0, view, claims=(), pending_trial=pending_trial, pending_state=pending_state
+    )
+
+
 @pytest.mark.parametrize("user_attrs", [True, False])
 def test_proposal_and_decision_land_on_the_trial(user_attrs: bool) -> None:
     study = study_with_trials([TrialState.RUNNING])
     trial_id = study.trials[0]._trial_id
     chains = ChainStorage(user_attrs=user_attrs)
     chains.write_proposal(study, trial_id, PROPOSAL)
-    chains.write_decision(study, trial_id, DECISION)
+    chains.write_decision(study, trial_id, PROPOSAL, DECISION)
     trial = study.trials[0]
     assert trial.system_attrs["mh:proposal"] == PROPOSAL.to_json()
     assert trial.system_attrs["mh:decision"] == DECISION.to_json()
+    # The decision was committed: the trial is a chain step.
     mirror = {"mh_chain": 1, "mh_step": 2, "mh_parent": 0, "mh_score": -1.0}
     mirror |= {"mh_acceptance_probability": 0.5, "mh_accepted": True}
     assert trial.user_attrs == (mirror if user_attrs else {})
@@ -77,10 +95,12 @@ def test_a_pending_decision_counts_once_its_trial_finished_in_the_decided_state(
     committed = ChainState(step=1, head=HEAD, last_trial=0)
     pending = ChainState(step=2, head=HEAD, last_trial=1)
     writer = ChainStorage()
-    writer.write_chain(study, 0, committed, pending_trial=1, pending_state=pending)
+    write_chain(writer, study, committed, pending_trial=1, pending_state=pending)
     assert system_attrs(study)["mh:chain:0"] == {
+        "version": 2,
         "committed": committed.to_json(),
         "pending": {"trial": 1, "state": pending.to_json()},
+        "claims": [],
     }
     # The writer trusts its own decision; another process waits for the trial to finish.
     assert writer.chain_state(study, system_attrs(study), 0) == pending
@@ -100,8 +120,12 @@ def test_a_decision_whose_trial_ended_in_another_state_is_rolled_back() -> None:
     )
     finish(study, 0, TrialState.FAIL)
     committed = ChainState()
-    ChainStorage().write_chain(
-        study, 0, committed, pending_trial=0, pending_state=ChainState(step=1, head=HEAD)
+    write_chain(
+        ChainStorage(),
+        study,
+        committed,
+        pending_trial=0,
+        pending_state=ChainState(step=1, head=HEAD),
     )
     reader = ChainStorage()
     assert not reader.decision_counts(study, 0)
@@ -152,3 +176,26 @@ def test_memory_is_per_storage_and_study() -> None:
     first, second = study_with_trials([]), study_with_trials([])
     assert chains.memory(first) is chains.memory(first)
     assert chains.memory(first) is not chains.memory(second)
+
+
+def test_a_decision_whose_trial_finishes_while_the_chain_is_read_counts() -> None:
+    """The trial ends between the lookups of one read: the chain must not read as before it."""
+    study = study_with_trials([TrialState.COMPLETE, TrialState.RUNNING])
+    committed = ChainState(step=1, head=HEAD, last_trial=0)
+    pending = ChainState(step=2, head=HEAD, last_trial=1)
+    write_chain(ChainStorage(), study, committed, pending_trial=1, pending_state=pending)
+    reader = ChainStorage()
+    lookup = reader._trial_by_number
+    finished: list[int] = []
+
+    def lookup_then_finish(study_: optuna.Study, number: int) -> optuna.trial.FrozenTrial | None:
+        trial = lookup(study_, number)  # Read while RUNNING ...
+        if not finished:  # ... and the worker ends it right after.
+            finished.append(number)
+            trial_id = study.trials[1]._trial_id
+            study._storage.set_trial_system_attr(trial_id, "mh:decision", DECISION.to_json())
+            finish(study, 1, TrialState.COMPLETE)
+        return trial
+
+    reader._trial_by_number = lookup_then_finish  # type: ignore[method-assign]
+    assert reader.view(study, system_attrs(study), 0).strict == pending

@@ -23,6 +23,7 @@ SPACE = {f"x{i}": IntDistribution(0, 6) for i in range(3)}
 def objective(trial: optuna.Trial) -> float:
     values = [trial.suggest_int(name, 0, 6) for name in SPACE]
     if trial.number == 3:
+        trial.set_user_attr("fail_reason", "evaluation crashed")  # as the objective reports it
         raise RuntimeError("evaluation crashed")
     return -sum((v - 4) ** 2 for v in values)
 

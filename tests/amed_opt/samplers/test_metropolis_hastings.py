@@ -246,6 +246,7 @@ def test_failed_and_pruned_trials_are_rejected_and_the_chain_goes_on(
     def flaky(trial: optuna.Trial) -> tuple[float, float]:
         values = accuracy_latency(trial)
         if trial.number % 5 == 3:
+            trial.set_user_attr("fail_reason", "evaluation crashed")  # as the objective reports it
             raise RuntimeError("evaluation crashed")
         if trial.number % 5 == 4:
             raise optuna.TrialPruned()
@@ -266,6 +267,9 @@ def test_a_failed_initial_trial_is_retried(check_chain: CheckChain) -> None:
     def fails_first(trial: optuna.Trial) -> tuple[float, float]:
         values = accuracy_latency(trial)
         if trial.number == 0:
+            trial.set_user_attr(
+                "fail_reason", "first evaluation crashed"
+            )  # as the objective reports it
             raise RuntimeError("first evaluation crashed")
         return values
 
@@ -407,30 +411,80 @@ def test_a_trial_finished_late_in_another_state_does_not_count() -> None:
     assert [record.trial_number for record in history] == [0, 1, 2]
 
 
-def test_a_second_trial_on_a_busy_chain_is_stale_when_the_first_decides(
+def test_a_second_trial_on_a_busy_chain_prefetches_the_next_step(
     check_chain: CheckChain,
 ) -> None:
+    serial = amed_study(amed_sampler(seed=2))
+    serial.optimize(accuracy_latency, n_trials=4)
     study = amed_study(amed_sampler(seed=2))
     study.optimize(accuracy_latency, n_trials=2)
     first, second = study.ask(), study.ask()
     first_values, second_values = accuracy_latency(first), accuracy_latency(second)
-    assert first.params != second.params  # Different draws for the same step.
+    steps = [t.system_attrs["mh:proposal"]["step"] for t in study.trials[2:]]
+    assert steps == [2, 3]  # Both from the head of step 2: the rejection path.
     study.tell(first, first_values)
     study.tell(second, second_values)
-    decision = study.trials[3].system_attrs["mh:decision"]
-    assert decision["stale"] is True and "stale" in decision["reason"]
     history = check_chain(study, 0, BIT_SPACE)
-    assert [record.trial_number for record in history] == [0, 1, 2]
+    decision = study.trials[3].system_attrs["mh:decision"]
+    if history[2].accepted:  # The chain left the head: the prefetched trial is no step.
+        assert decision["stale"] is True and "speculative" in decision["reason"]
+        assert "mh_speculative" in study.trials[3].user_attrs
+        assert "mh_accepted" not in study.trials[3].user_attrs
+    else:  # It is exactly the serial chain's step 3.
+        assert [r.params for r in history] == [r.params for r in chain_history(serial)]
     study.optimize(accuracy_latency, n_trials=3)
-    assert len(check_chain(study, 0, BIT_SPACE)) == 6
+    assert len(check_chain(study, 0, BIT_SPACE)) >= 5
 
 
-def test_threads_beyond_the_number_of_chains_keep_the_chain_valid(check_chain: CheckChain) -> None:
+def test_threads_beyond_the_number_of_chains_run_the_serial_chain(
+    check_chain: CheckChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("amed_opt.samplers._workers.POLL_INTERVAL_S", 0.001)
     study = amed_study(amed_sampler(seed=4))
     study.optimize(accuracy_latency, n_trials=40, n_jobs=3)
     history = check_chain(study, 0, BIT_SPACE)
     stale = [t for t in study.trials if t.system_attrs["mh:decision"]["stale"]]
     assert len(history) + len(stale) == 40
+    serial = amed_study(amed_sampler(seed=4))
+    serial.optimize(accuracy_latency, n_trials=len(history))
+    # Pre-fetching keeps the chain's law: it is the serial chain, step for step.
+    assert [(r.params, r.accepted) for r in history] == [
+        (r.params, r.accepted) for r in chain_history(serial)
+    ]
+
+
+def test_a_failed_trial_without_fail_reason_is_proposed_again(check_chain: CheckChain) -> None:
+    def killed_once(trial: optuna.Trial) -> tuple[float, float]:
+        values = accuracy_latency(trial)
+        if trial.number == 3:
+            raise KeyboardInterrupt  # An interrupted evaluation: no fail_reason.
+        return values
+
+    study = amed_study(amed_sampler(seed=1))
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(killed_once, n_trials=10)
+    study.optimize(accuracy_latency, n_trials=3)
+    interrupted, again = study.trials[3], study.trials[4]
+    assert interrupted.state == TrialState.FAIL and "mh_stale" in interrupted.user_attrs
+    assert again.params == interrupted.params
+    assert [r.trial_number for r in check_chain(study, 0, BIT_SPACE)] == [0, 1, 2, 4, 5, 6]
+
+
+def test_a_failed_trial_with_fail_reason_is_a_rejected_step(check_chain: CheckChain) -> None:
+    def fails_deterministically(trial: optuna.Trial) -> tuple[float, float]:
+        values = accuracy_latency(trial)
+        if trial.number == 3:
+            trial.set_user_attr("fail_reason", "NaN accuracy")
+            raise RuntimeError("NaN accuracy")
+        return values
+
+    study = amed_study(amed_sampler(seed=1))
+    study.optimize(fails_deterministically, n_trials=6, catch=(RuntimeError,))
+    history = check_chain(study, 0, BIT_SPACE)
+    assert [r.trial_number for r in history] == [0, 1, 2, 3, 4, 5]
+    assert history[3].state == "FAIL" and not history[3].accepted
+    assert study.trials[3].user_attrs["mh_accepted"] is False
+    assert study.trials[4].params != study.trials[3].params  # The chain drew a new proposal.
 
 
 # -- several chains ---------------------------------------------------------------------------
@@ -554,7 +608,9 @@ def test_storage_calls_per_trial_do_not_grow_with_the_study() -> None:
     assert early == late
     assert "get_all_trials" not in late and "get_n_trials" not in late
     del late["check_trial_is_updatable"]  # Called by the storage's own setters.
-    assert sum(late.values()) <= 20 * 11
+    # Per trial: two compare-and-set writes of the chain record (the claim, the decision),
+    # each a read and a write on an in-memory storage (one UPDATE on an RDB storage).
+    assert sum(late.values()) <= 20 * 16
 
 
 def test_sampler_pickles() -> None:

@@ -183,6 +183,7 @@ def test_a_failed_fixed_start_is_not_adopted(check_chain: CheckChain) -> None:
     def first_fails(trial: optuna.Trial) -> tuple[float, float]:
         values = accuracy_latency(trial)
         if trial.number == 0:
+            trial.set_user_attr("fail_reason", "evaluation crashed")  # as the objective reports it
             raise RuntimeError("evaluation crashed")
         return values
 
@@ -234,6 +235,7 @@ def test_a_failed_candidate_is_evaluated_once_more() -> None:
         values = accuracy_latency(trial)
         if trial.params == UNIFORM_STARTS[1] and not failures[1]:
             failures[1] += 1
+            trial.set_user_attr("fail_reason", "evaluation crashed")  # as the objective reports it
             raise RuntimeError("evaluation crashed")
         return values
 
@@ -251,6 +253,7 @@ def test_without_a_completed_candidate_the_chain_evaluates_the_first(
     def down(trial: optuna.Trial) -> tuple[float, float]:
         values = accuracy_latency(trial)
         if trial.number < 4:
+            trial.set_user_attr("fail_reason", "evaluation crashed")  # as the objective reports it
             raise RuntimeError("evaluation crashed")
         return values
 

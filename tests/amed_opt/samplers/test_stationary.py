@@ -281,6 +281,13 @@ SMALL: dict[str, BaseDistribution] = {
 }
 
 
+def replace_seed(sampler: MetropolisHastingsSampler) -> MetropolisHastingsSampler:
+    """A fresh sampler with the same settings and seed (a copy, without the process memory)."""
+    import pickle
+
+    return pickle.loads(pickle.dumps(sampler))
+
+
 def small_quality(params: Params) -> float:
     return (
         0.25 * math.log2(params["a"])
@@ -289,8 +296,15 @@ def small_quality(params: Params) -> float:
     )
 
 
-@pytest.mark.parametrize("boundary", ["forced", "lazy"])
-def test_sampler_in_optuna_visits_states_with_target_frequencies(boundary: str) -> None:
+@pytest.mark.parametrize(
+    ("boundary", "n_jobs"), [("forced", 1), ("lazy", 1), ("forced", 4), ("lazy", 4)]
+)
+def test_sampler_in_optuna_visits_states_with_target_frequencies(
+    boundary: str, n_jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `n_jobs=4` four workers (threads) share the chain: pre-fetching, claims and
+    compare-and-set decisions; the chain must still be exact (and equal the serial one)."""
+    monkeypatch.setattr("amed_opt.samplers._workers.POLL_INTERVAL_S", 0.0002)
     space = OrderedSearchSpace(SMALL)
     states = list(itertools.product(*(range(size) for size in space.sizes)))
     pi = np.array([math.exp(small_quality(space.decode(s))) for s in states])
@@ -331,12 +345,18 @@ def test_sampler_in_optuna_visits_states_with_target_frequencies(boundary: str) 
         seed=0,
     )
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    study.optimize(objective, n_trials=3000)
+    study.optimize(objective, n_trials=3000 if n_jobs == 1 else 4500, n_jobs=n_jobs)
     history = chain_history(study)
-    assert len(history) == 3000
+    if n_jobs == 1:
+        assert len(history) == 3000
+    else:  # Trials pre-fetched beyond an acceptance are wasted; the rest are the serial chain.
+        assert len(history) >= 3000
+        serial = optuna.create_study(direction="maximize", sampler=replace_seed(sampler))
+        serial.optimize(objective, n_trials=len(history))
+        assert [r.params for r in history] == [r.params for r in chain_history(serial)]
     index = {tuple(space.decode(s).values()): i for i, s in enumerate(states)}
     counts = np.zeros(len(states))
-    for record in history[200:]:
+    for record in history[200:3000]:
         assert record.params is not None
         counts[index[tuple(record.params.values())]] += 1
     assert total_variation(counts / counts.sum(), pi) < tolerance

@@ -1,0 +1,173 @@
+"""One worker's optimisation loop: trials until the *study's* budget is met.
+
+Any number of processes may run this loop on one study. The budget is the study's: a worker
+starts a trial only while `finished + running < n_trials` (finished: COMPLETE or PRUNED), read
+from the storage just before the trial starts, so the study ends with `n_trials` finished
+trials, plus at most `workers - 1` when several workers pass that check at the same instant.
+A worker whose check fails waits: a running trial may still fail (a killed worker's trial is
+failed by the heartbeat check, which this loop also runs), and then a worker takes its place.
+When the budget is met, a worker still waits for the study's RUNNING trials to end (finish or
+be failed as stale), so that no trial is left RUNNING by the last worker to stop.
+
+Two storage failures are handled here rather than crashing the worker: a trial that another
+worker failed while this one was stopped (its heartbeat lapsed; the late result is dropped with
+a warning), and a storage locked by another process past the busy timeout (retried
+`LOCK_RETRIES` times, then one clear error).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from amed_opt.study.storage import GRACE_PERIOD_S
+from amed_opt.study.storage import HEARTBEAT_INTERVAL_S
+from amed_opt.study.storage import StorageError
+
+
+__all__ = ["LOCK_RETRIES", "WAIT_S", "run_to_budget"]
+
+logger = logging.getLogger(__name__)
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+LOCK_RETRIES = 3
+"""Times a worker retries after the storage stayed locked past its busy timeout."""
+WAIT_S = 0.5
+"""Seconds between two looks at the study while the budget is taken by running trials."""
+
+
+def _counts(study: optuna.Study) -> tuple[int, int]:
+    trials = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
+    finished = sum(trial.state in FINISHED for trial in trials)
+    return finished, len(trials) - finished
+
+
+def _fail_stale(study: optuna.Study) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def _is_lock(error: BaseException | None) -> bool:
+    """Whether a lock timeout is anywhere in the chain of `error` (Optuna wraps it, and then
+    fails its own `Should not reach` assertion while handling it)."""
+    seen = 0
+    while error is not None and seen < 20:
+        if "database is locked" in str(error) or "database table is locked" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+class _Tracker:
+    """The trial this worker is running (to recognise one that another worker failed)."""
+
+    def __init__(self, objective: Callable[[optuna.Trial], Any]) -> None:
+        self.objective = objective
+        self.trial: int | None = None
+
+    def __call__(self, trial: optuna.Trial) -> Any:
+        self.trial = trial._trial_id
+        return self.objective(trial)
+
+
+def run_to_budget(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], Any],
+    budget: int,
+    *,
+    on_trial_end: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+    callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
+    catch: tuple[type[Exception], ...] = (),
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Run trials of `study` until it holds `budget` finished trials; returns trials run here.
+
+    Args:
+        study: The study.
+        objective: The objective.
+        budget: The study's budget of finished trials.
+        on_trial_end: Called after each of this worker's trials.
+        callbacks: More Optuna callbacks (e.g. `FailureGuard`).
+        catch: Exceptions that fail the trial and let the loop go on (e.g. `TrialFailure`).
+        should_stop: Checked before each trial; True ends this worker's loop early.
+
+    Raises:
+        StorageError: If the storage stayed locked by another process through every retry.
+        Exception: What the objective raised (failed trials are not retried here).
+    """
+    tracker = _Tracker(objective)
+    every_callback = [*([] if on_trial_end is None else [on_trial_end]), *callbacks]
+    ran = 0
+    lock_failures = 0
+    while True:
+        if should_stop is not None and should_stop():
+            return ran
+        try:
+            finished, running = _counts(study)
+            if finished >= budget:
+                if running and _wait_for_running(study):
+                    continue
+                return ran
+            if finished + running >= budget:
+                _fail_stale(study)
+                time.sleep(WAIT_S)
+                continue
+            tracker.trial = None
+            study.optimize(
+                tracker, n_trials=1, callbacks=every_callback, catch=catch, gc_after_trial=False
+            )
+            ran += 1
+            lock_failures = 0
+        except Exception as error:
+            if _is_lock(error):
+                lock_failures += 1
+                if lock_failures > LOCK_RETRIES:
+                    raise StorageError(
+                        "the storage stayed locked by another process through "
+                        f"{LOCK_RETRIES} retries of its busy timeout; stop the other process "
+                        "(e.g. a database browser) and run the same command again"
+                    ) from None
+                logger.warning("storage locked by another process; retrying (%d)", lock_failures)
+                time.sleep(WAIT_S)
+                continue
+            if not _failed_by_another_worker(study, tracker.trial):
+                raise
+            ran += 1
+
+
+def _failed_by_another_worker(study: optuna.Study, trial_id: int | None) -> bool:
+    """Whether this worker's trial was failed elsewhere (its heartbeat lapsed): warn."""
+    if trial_id is None:
+        return False
+    trial = study._storage.get_trial(trial_id)
+    if trial.state != TrialState.FAIL or "fail_reason" in trial.user_attrs:
+        return False
+    logger.warning(
+        "trial %d was failed by another worker while this one did not beat its heartbeat "
+        "(stopped for more than %d s?); its late result is dropped",
+        trial.number,
+        GRACE_PERIOD_S,
+    )
+    return True
+
+
+def _wait_for_running(study: optuna.Study) -> bool:
+    """Wait (up to a grace period) for the study's RUNNING trials to end; True if one did."""
+    deadline = time.monotonic() + GRACE_PERIOD_S + 2 * HEARTBEAT_INTERVAL_S
+    _, before = _counts(study)
+    while time.monotonic() < deadline:
+        _fail_stale(study)
+        _, running = _counts(study)
+        if running < before or not running:
+            return True
+        time.sleep(WAIT_S)
+    return False
