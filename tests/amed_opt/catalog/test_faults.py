@@ -75,18 +75,18 @@ def test_an_evaluator_exception_fails_that_trial_and_the_run_goes_on(
     assert "Traceback" not in capsys.readouterr().err
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="contract with the multi-worker branch: the MH sampler treats FAIL trials with "
-    "fail_reason as rejected proposals; until then the chain may re-propose the same move",
-)
 def test_the_amed_chain_goes_on_past_a_failed_trial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The MH sampler takes a FAIL trial with a fail_reason as a rejected proposal: the chain
+    # consumes the step and draws a new proposal rather than repeating the failing one.
     _patch_evaluate(monkeypatch, _every_third_raises)
     assert main(_argv(tmp_path, "--n-trials", "6")) == 0
     trials = _trials(tmp_path, "synthetic-r18-amed-seed0")
     assert sum(t.state.name == "COMPLETE" for t in trials) == 6
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert failed and all(FAIL_REASON_ATTR in t.user_attrs for t in failed)
+    assert all(t.user_attrs.get("mh_accepted") is False for t in failed)
 
 
 def test_nan_metrics_fail_the_trial_with_the_reason(
