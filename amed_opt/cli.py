@@ -19,12 +19,18 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import NoReturn
 
 from amed_opt.study.errors import RunFailure
 from amed_opt.study.urls import STORAGE_ENV
 from amed_opt.study.urls import error_reason
+
+
+if TYPE_CHECKING:
+    from amed_opt.study.storage import StorageTimings
 
 
 EXIT_FAILURE = 1
@@ -75,6 +81,35 @@ def add_objectives_argument(parser: argparse.ArgumentParser) -> None:
         help="the study's objectives: accuracy,latency_ms (default) or "
         "accuracy,latency_ms,energy_uj (energy per inference, minimized)",
     )
+
+
+TIMING_ENV = {
+    "heartbeat_interval_s": "AMED_OPT_HEARTBEAT_INTERVAL_S",
+    "grace_period_s": "AMED_OPT_GRACE_PERIOD_S",
+    "sqlite_timeout_s": "AMED_OPT_SQLITE_TIMEOUT_S",
+}
+"""Environment variables that shorten the storage's waits (the multi-worker fault tests kill
+workers and cannot wait the default 20 s grace); unset, the defaults hold."""
+
+
+def storage_timings_from(environ: Mapping[str, str]) -> StorageTimings:
+    """The storage timings, with those set in `environ` (`TIMING_ENV`) replaced.
+
+    Raises:
+        ValueError: If a set value is not a positive number (the message names the variable).
+    """
+    from amed_opt.study.storage import StorageTimings
+
+    chosen: dict[str, float] = {}
+    for field, variable in TIMING_ENV.items():
+        text = environ.get(variable)
+        if not text:
+            continue
+        try:
+            chosen[field] = float(text) if field == "sqlite_timeout_s" else int(text)
+        except ValueError:
+            raise ValueError(f"{variable} must be a number, got {text!r}") from None
+    return StorageTimings(**chosen)  # type: ignore[arg-type]
 
 
 def add_storage_argument(parser: argparse.ArgumentParser, default_help: str) -> None:

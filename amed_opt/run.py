@@ -26,6 +26,7 @@ from amed_opt.cli import positive_int
 from amed_opt.cli import report_interrupted
 from amed_opt.cli import run_guarded
 from amed_opt.cli import seed_int
+from amed_opt.cli import storage_timings_from
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import available_studies
 from amed_opt.study.spec import load_spec
@@ -198,6 +199,7 @@ def _run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         results_dir=args.results_dir,
         progress=not args.no_progress,
+        storage_timings=storage_timings_from(os.environ),
     )
     result = run_study(spec, options)
     print(result_summary(result))

@@ -20,6 +20,8 @@ from amed_opt.study.objective import TrialEvaluator
 from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.spec import AccuracyModel
 from amed_opt.study.spec import StudySpec
+from amed_opt.study.storage import DEFAULT_TIMINGS
+from amed_opt.study.storage import StorageTimings
 from hardware import HardwareModel
 from hardware import LayerShape
 from hardware import SystolicArray
@@ -41,6 +43,8 @@ class RunOptions:
         results_dir: Folder of the default SQLite file, Pareto exports and artifacts.
         progress: Show progress bars.
         max_consecutive_failures: Trials failing in a row after which the run stops (exit 1).
+        storage_timings: Heartbeat interval, grace period and SQLite lock timeout of the
+            storage (how fast a dead worker's trial is failed and retried).
     """
 
     device: str = "cpu"
@@ -48,6 +52,7 @@ class RunOptions:
     results_dir: Path = Path("results")
     progress: bool = True
     max_consecutive_failures: int = 3
+    storage_timings: StorageTimings = DEFAULT_TIMINGS
 
 
 def torch_device(name: str) -> torch.device:

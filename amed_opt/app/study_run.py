@@ -61,6 +61,7 @@ from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
+from amed_opt.study.storage import StorageTimings
 from amed_opt.study.storage import open_storage
 from amed_opt.study.storage import redact_url
 
@@ -250,7 +251,9 @@ def _work_failure(error: BaseException) -> RunFailure:
 
 
 def _run(spec: StudySpec, options: RunOptions, components: Components, url: str) -> RunResult:
-    storage = open_storage(url, create_dirs_under=options.results_dir)
+    storage = open_storage(
+        url, create_dirs_under=options.results_dir, timings=options.storage_timings
+    )
     sampler = build_sampler(
         spec,
         components.space,
@@ -280,7 +283,9 @@ def _run(spec: StudySpec, options: RunOptions, components: Components, url: str)
     started = time.perf_counter()
     # Called even when the budget is met: a killed worker's RUNNING trial is then failed.
     guard = FailureGuard(options.max_consecutive_failures)
-    ran = _optimize(study, objective, spec.n_trials, done, options.progress, guard)
+    ran = _optimize(
+        study, objective, spec.n_trials, done, options.progress, guard, options.storage_timings
+    )
     wall = time.perf_counter() - started
 
     trials = study.get_trials(deepcopy=False)
@@ -311,6 +316,7 @@ def _optimize(
     done: int,
     progress: bool,
     guard: FailureGuard,
+    timings: StorageTimings,
 ) -> int:
     """Run this worker's share of the study's budget (`worker_loop.run_to_budget`)."""
     from tqdm import tqdm
@@ -343,6 +349,7 @@ def _optimize(
                 callbacks=[guard],
                 catch=(TrialFailure,),
                 should_stop=lambda: guard.tripped,
+                timings=timings,
             )
     finally:
         bar.close()

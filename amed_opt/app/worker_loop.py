@@ -27,9 +27,9 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from amed_opt.study.storage import GRACE_PERIOD_S
-from amed_opt.study.storage import HEARTBEAT_INTERVAL_S
+from amed_opt.study.storage import DEFAULT_TIMINGS
 from amed_opt.study.storage import StorageError
+from amed_opt.study.storage import StorageTimings
 
 
 __all__ = ["LOCK_RETRIES", "WAIT_S", "run_to_budget"]
@@ -88,6 +88,7 @@ def run_to_budget(
     callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
     catch: tuple[type[Exception], ...] = (),
     should_stop: Callable[[], bool] | None = None,
+    timings: StorageTimings = DEFAULT_TIMINGS,
 ) -> int:
     """Run trials of `study` until it holds `budget` finished trials; returns trials run here.
 
@@ -99,6 +100,8 @@ def run_to_budget(
         callbacks: More Optuna callbacks (e.g. `FailureGuard`).
         catch: Exceptions that fail the trial and let the loop go on (e.g. `TrialFailure`).
         should_stop: Checked before each trial; True ends this worker's loop early.
+        timings: The storage's heartbeat interval and grace period (how long to wait for a
+            stale trial to be failed).
 
     Raises:
         StorageError: If the storage stayed locked by another process through every retry.
@@ -114,7 +117,7 @@ def run_to_budget(
         try:
             finished, running = _counts(study)
             if finished >= budget:
-                if running and _wait_for_running(study):
+                if running and _wait_for_running(study, timings):
                     continue
                 return ran
             if finished + running >= budget:
@@ -139,12 +142,14 @@ def run_to_budget(
                 logger.warning("storage locked by another process; retrying (%d)", lock_failures)
                 time.sleep(WAIT_S)
                 continue
-            if not _failed_by_another_worker(study, tracker.trial):
+            if not _failed_by_another_worker(study, tracker.trial, timings):
                 raise
             ran += 1
 
 
-def _failed_by_another_worker(study: optuna.Study, trial_id: int | None) -> bool:
+def _failed_by_another_worker(
+    study: optuna.Study, trial_id: int | None, timings: StorageTimings
+) -> bool:
     """Whether this worker's trial was failed elsewhere (its heartbeat lapsed): warn."""
     if trial_id is None:
         return False
@@ -155,14 +160,14 @@ def _failed_by_another_worker(study: optuna.Study, trial_id: int | None) -> bool
         "trial %d was failed by another worker while this one did not beat its heartbeat "
         "(stopped for more than %d s?); its late result is dropped",
         trial.number,
-        GRACE_PERIOD_S,
+        timings.grace_period_s,
     )
     return True
 
 
-def _wait_for_running(study: optuna.Study) -> bool:
+def _wait_for_running(study: optuna.Study, timings: StorageTimings) -> bool:
     """Wait (up to a grace period) for the study's RUNNING trials to end; True if one did."""
-    deadline = time.monotonic() + GRACE_PERIOD_S + 2 * HEARTBEAT_INTERVAL_S
+    deadline = time.monotonic() + timings.grace_period_s + 2 * timings.heartbeat_interval_s
     _, before = _counts(study)
     while time.monotonic() < deadline:
         _fail_stale(study)

@@ -14,9 +14,11 @@ database behind (`check_storage_url`, `require_existing`).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,12 @@ from amed_opt.study.urls import shell_storage
 
 
 __all__ = [
+    "DEFAULT_TIMINGS",
     "GRACE_PERIOD_S",
     "HEARTBEAT_INTERVAL_S",
     "STORAGE_ENV",
     "StorageError",
+    "StorageTimings",
     "check_sqlite_folder",
     "check_storage",
     "check_storage_url",
@@ -58,11 +62,45 @@ _OPTUNA_TABLES = frozenset({"studies", "trials", "version_info"})
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 # A killed worker's RUNNING trial is marked FAIL once its heartbeat is this old (seconds).
-# The environment variables exist for the fault tests, which kill workers and cannot wait 20 s.
-HEARTBEAT_INTERVAL_S = int(os.environ.get("AMED_OPT_HEARTBEAT_INTERVAL_S", "5"))
-GRACE_PERIOD_S = int(os.environ.get("AMED_OPT_GRACE_PERIOD_S", "20"))
+HEARTBEAT_INTERVAL_S = 5
+GRACE_PERIOD_S = 20
 # Seconds an SQLite connection waits for another process's lock before failing.
-SQLITE_TIMEOUT_S = float(os.environ.get("AMED_OPT_SQLITE_TIMEOUT_S", "30"))
+SQLITE_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class StorageTimings:
+    """How long workers wait on each other through the storage.
+
+    Attributes:
+        heartbeat_interval_s: Seconds between a running trial's heartbeats.
+        grace_period_s: Seconds without a heartbeat after which a RUNNING trial is stale (its
+            worker is taken for dead and the trial failed); more than the interval.
+        sqlite_timeout_s: Seconds an SQLite connection waits for another process's lock.
+
+    Raises:
+        ValueError: If a time is not positive, or the grace is not longer than the interval.
+    """
+
+    heartbeat_interval_s: int = HEARTBEAT_INTERVAL_S
+    grace_period_s: int = GRACE_PERIOD_S
+    sqlite_timeout_s: float = SQLITE_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        for name in ("heartbeat_interval_s", "grace_period_s", "sqlite_timeout_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and math.isfinite(value) and value > 0
+            ):
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        if self.grace_period_s <= self.heartbeat_interval_s:
+            raise ValueError(
+                f"grace_period_s ({self.grace_period_s}) must exceed heartbeat_interval_s "
+                f"({self.heartbeat_interval_s})"
+            )
+
+
+DEFAULT_TIMINGS = StorageTimings()
 # Workers that open an empty database at the same instant race to create Optuna's tables
 # ("table already exists", a duplicate key in PostgreSQL's catalog): the loser tries again.
 _CREATE_ATTEMPTS = 5
@@ -232,13 +270,14 @@ def check_sqlite_folder(url: str) -> None:
 
 
 def open_storage(
-    url: str, *, create_dirs_under: Path | None = None
+    url: str, *, create_dirs_under: Path | None = None, timings: StorageTimings = DEFAULT_TIMINGS
 ) -> optuna.storages.BaseStorage:
     """An Optuna storage for `url` with heartbeats; SQLite files get WAL mode.
 
     Args:
         url: Storage URL.
         create_dirs_under: If the SQLite file's folder is inside this folder, create it.
+        timings: Heartbeat interval, grace period and SQLite lock timeout.
 
     Raises:
         StorageError: If the storage cannot be opened.
@@ -253,17 +292,17 @@ def open_storage(
             return _retry_creation(
                 lambda: sqlite_wal_storage(
                     url,
-                    timeout_s=SQLITE_TIMEOUT_S,
-                    heartbeat_interval=HEARTBEAT_INTERVAL_S,
-                    grace_period=GRACE_PERIOD_S,
+                    timeout_s=timings.sqlite_timeout_s,
+                    heartbeat_interval=timings.heartbeat_interval_s,
+                    grace_period=timings.grace_period_s,
                 )
             )
         return _retry_creation(
             lambda: optuna.storages.RDBStorage(
                 url,
                 engine_kwargs={"connect_args": _connect_args(url)},
-                heartbeat_interval=HEARTBEAT_INTERVAL_S,
-                grace_period=GRACE_PERIOD_S,
+                heartbeat_interval=timings.heartbeat_interval_s,
+                grace_period=timings.grace_period_s,
             )
         )
     except StorageError:

@@ -32,3 +32,30 @@ def test_usage_errors_are_one_line_with_exit_2(capsys: pytest.CaptureFixture[str
     assert exit_info.value.code == EXIT_USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("tool: error: argument --n")
+
+
+def test_storage_timings_come_from_the_environment_at_the_edge() -> None:
+    from amed_opt.cli import storage_timings_from
+    from amed_opt.study.storage import DEFAULT_TIMINGS
+
+    assert storage_timings_from({}) == DEFAULT_TIMINGS
+    short = storage_timings_from(
+        {"AMED_OPT_HEARTBEAT_INTERVAL_S": "1", "AMED_OPT_GRACE_PERIOD_S": "3"}
+    )
+    assert (short.heartbeat_interval_s, short.grace_period_s) == (1, 3)
+    assert storage_timings_from({"AMED_OPT_SQLITE_TIMEOUT_S": "0.5"}).sqlite_timeout_s == 0.5
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"AMED_OPT_GRACE_PERIOD_S": "soon"}, "AMED_OPT_GRACE_PERIOD_S must be a number"),
+        ({"AMED_OPT_GRACE_PERIOD_S": "2"}, "must exceed heartbeat_interval_s"),
+        ({"AMED_OPT_SQLITE_TIMEOUT_S": "-1"}, "sqlite_timeout_s must be"),
+    ],
+)
+def test_bad_storage_timings_are_refused(environ: dict[str, str], message: str) -> None:
+    from amed_opt.cli import storage_timings_from
+
+    with pytest.raises(ValueError, match=message):
+        storage_timings_from(environ)

@@ -31,6 +31,7 @@ BUDGET = 24
 
 WORKER = textwrap.dedent(
     """
+    import os
     import sys
     import time
 
@@ -38,6 +39,7 @@ WORKER = textwrap.dedent(
     from optuna.distributions import CategoricalDistribution
 
     from amed_opt.app.worker_loop import run_to_budget
+    from amed_opt.cli import storage_timings_from
     from amed_opt.samplers import ChainSettings
     from amed_opt.samplers import FixedStart
     from amed_opt.samplers import MetropolisHastingsSampler
@@ -73,8 +75,9 @@ WORKER = textwrap.dedent(
         url, budget, n_chains = sys.argv[1], int(sys.argv[2]), int(sys.argv[4])
         if len(sys.argv) > 5:  # Start at this wall-clock instant (the simultaneous start).
             time.sleep(max(0.0, float(sys.argv[5]) - time.time()))
+        timings = storage_timings_from(os.environ)  # short waits, from ENV below
         try:
-            storage = open_storage(url)
+            storage = open_storage(url, timings=timings)
             try:
                 study = optuna.create_study(
                     study_name="w", storage=storage, direction="maximize",
@@ -84,7 +87,7 @@ WORKER = textwrap.dedent(
                 study = optuna.load_study(
                     study_name="w", storage=storage, sampler=sampler(n_chains)
                 )
-            run_to_budget(study, objective, budget)
+            run_to_budget(study, objective, budget, timings=timings)
         except StorageError as error:
             print(f"error: {error}", file=sys.stderr)
             sys.exit(2)
