@@ -49,10 +49,48 @@ def _counts(study: optuna.Study) -> tuple[int, int]:
     return finished, len(trials) - finished
 
 
-def _fail_stale(study: optuna.Study) -> None:
+def _fail_stale(study: optuna.Study, timings: StorageTimings) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    _fail_silent(study, timings)
+
+
+def _fail_silent(study: optuna.Study, timings: StorageTimings) -> None:
+    """Fail RUNNING trials that never recorded a heartbeat and started more than the grace
+    period ago: their process died between creating the trial and its first heartbeat, and
+    Optuna's stale check skips trials without a heartbeat, so they would stay RUNNING (and hold
+    the budget) forever. A live trial records its first heartbeat as it starts."""
+    storage = study._storage
+    if not isinstance(storage, optuna.storages.RDBStorage):
+        return
+    import sqlalchemy
+    from optuna.storages._rdb import models  # Optuna keeps heartbeats in this private table.
+
+    session = storage.scoped_session()
+    try:
+        now = session.execute(sqlalchemy.func.now()).scalar()
+        rows = (
+            session.query(models.TrialModel)
+            .filter(models.TrialModel.study_id == study._study_id)
+            .filter(models.TrialModel.state == TrialState.RUNNING)
+            .all()
+        )
+        silent: list[int] = []
+        for row in rows:
+            if row.heartbeats or row.datetime_start is None or now is None:
+                continue
+            started = row.datetime_start.replace(tzinfo=None)
+            if (now.replace(tzinfo=None) - started).total_seconds() > timings.grace_period_s:
+                silent.append(int(row.trial_id))
+    finally:
+        storage.scoped_session.remove()
+    for trial_id in silent:
+        try:
+            storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # Another worker failed or finished it first.
+        logger.warning("trial id %d never beat its heartbeat; failed as stale", trial_id)
 
 
 def _is_lock(error: BaseException | None) -> bool:
@@ -121,7 +159,7 @@ def run_to_budget(
                     continue
                 return ran
             if finished + running >= budget:
-                _fail_stale(study)
+                _fail_stale(study, timings)
                 time.sleep(WAIT_S)
                 continue
             tracker.trial = None
@@ -170,7 +208,7 @@ def _wait_for_running(study: optuna.Study, timings: StorageTimings) -> bool:
     deadline = time.monotonic() + timings.grace_period_s + 2 * timings.heartbeat_interval_s
     _, before = _counts(study)
     while time.monotonic() < deadline:
-        _fail_stale(study)
+        _fail_stale(study, timings)
         _, running = _counts(study)
         if running < before or not running:
             return True
