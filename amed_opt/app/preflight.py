@@ -80,7 +80,9 @@ def preflight(
             key="sampler.n_flips",
         )
     reference = network_latency(hardware, layers, [(8, 8)] * len(layers)).latency_ms
-    build_sampler(spec, space, reference_latency_ms=reference, max_size_bytes=max_size)
+    build_sampler(
+        spec, space, reference_latency_ms=reference, max_size_bytes=max_size, hardware=hardware
+    )
     check_resumable(spec, read_study_attr(url, study_name(spec), SPEC_ATTR))
 
 

@@ -7,6 +7,8 @@ the Optuna version (METHOD.md §10).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import optuna
 from optuna.samplers import BaseSampler
 
@@ -19,13 +21,19 @@ from amed_opt.samplers import GeometricAnnealing
 from amed_opt.samplers import GreedySampler
 from amed_opt.samplers import MetropolisHastingsSampler
 from amed_opt.samplers import ProposalSettings
+from amed_opt.study.proposal_weights import cost_weights
 from amed_opt.study.score import quality_scores
 from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.search_space import size_filter
 from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.spec import ChainStart
+from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
+
+
+if TYPE_CHECKING:
+    from hardware.protocol import HardwareModel
 
 
 def build_sampler(
@@ -34,8 +42,12 @@ def build_sampler(
     *,
     reference_latency_ms: float,
     max_size_bytes: int | None,
+    hardware: HardwareModel,
 ) -> BaseSampler:
     """The spec's sampler over `space`, with every argument pinned (METHOD.md §10).
+
+    `hardware` prices the layers of `space` (`[sampler] layer_choice = "cost"` weighs the
+    proposal's layers by the latency it says each can save).
 
     The baselines' arguments are written out rather than left to Optuna's defaults, because
     Optuna 5 changed TPE's defaults (multivariate, constant liar); a comparison must not change
@@ -68,6 +80,11 @@ def build_sampler(
                 boundary=Boundary(settings.boundary.value),
                 proposal_filter=(
                     None if max_size_bytes is None else size_filter(space, max_size_bytes)
+                ),
+                layer_weights=(
+                    cost_weights(hardware, space)
+                    if settings.layer_choice is LayerChoice.COST
+                    else None
                 ),
             ),
             start=start,

@@ -259,6 +259,7 @@ def _run(spec: StudySpec, options: RunOptions, components: Components, url: str)
         components.space,
         reference_latency_ms=components.reference_latency_ms,
         max_size_bytes=components.max_size_bytes,
+        hardware=components.hardware,
     )
     study = open_study(spec, storage, sampler, components)
     name = study.study_name

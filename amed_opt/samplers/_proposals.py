@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import Protocol
 
 import numpy as np
 
@@ -55,6 +56,7 @@ __all__ = [
     "Boundary",
     "NeighbourProposal",
     "Proposal",
+    "ProposalKernel",
     "draw_neighbour",
     "hastings_log_ratio",
     "iter_neighbours",
@@ -257,6 +259,16 @@ class Proposal:
 
     state: State
     log_q_ratio: float
+
+
+class ProposalKernel(Protocol):
+    """What the chain needs of a proposal kernel (`NeighbourProposal`, `WeightedProposal`)."""
+
+    def is_allowed(self, state: State) -> bool: ...
+    def log_normaliser(self, state: State) -> float: ...
+    def log_probability(self, source: State, target: State) -> float: ...
+    def draw(self, head: State, rng: np.random.Generator) -> Proposal: ...
+    def random_state(self, rng: np.random.Generator, *, max_attempts: int = ...) -> State: ...
 
 
 class NeighbourProposal:

@@ -12,15 +12,19 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 from typing import Any
 
 from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._proposals import NeighbourProposal
+from amed_opt.samplers._proposals import ProposalKernel
 from amed_opt.samplers._temperature import ConstantTemperature
 from amed_opt.samplers._temperature import TemperatureSchedule
+from amed_opt.samplers._weighted import WeightedProposal
 
 
 if TYPE_CHECKING:
@@ -53,6 +57,11 @@ class ProposalSettings:
         proposal_filter: Predicate on params (name to value), e.g. a model-size limit. A
             proposal it rejects is never evaluated: it is redrawn, and the Hastings factor
             accounts for that exactly. It must be deterministic; it is memoised.
+        layer_weights: None (the default) chooses exactly `n_flips` parameters, all equally
+            likely. A weight > 0 per parameter (by name) chooses each parameter on its own with
+            probability `min(1/2, n_flips * w / sum(w))`, so about `n_flips` per draw and heavy
+            ones more often (`_weighted.py`; exact, since the weights do not depend on the
+            state). Not combined with `proposal_filter`.
 
     Raises:
         ValueError: If an argument is invalid; the message names it.
@@ -61,6 +70,7 @@ class ProposalSettings:
     n_flips: int = 1
     boundary: Boundary | str = Boundary.FORCED
     proposal_filter: Callable[[dict[str, Any]], bool] | None = None
+    layer_weights: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         n_flips = self.n_flips
@@ -81,17 +91,38 @@ class ProposalSettings:
             )
         if self.proposal_filter is not None and not callable(self.proposal_filter):
             raise ValueError(f"proposal_filter must be callable, got {self.proposal_filter!r}")
+        if self.layer_weights is not None:
+            if not isinstance(self.layer_weights, Mapping):
+                raise ValueError(
+                    "layer_weights must map parameter names to weights, "
+                    f"got {self.layer_weights!r}"
+                )
+            object.__setattr__(self, "layer_weights", MappingProxyType(dict(self.layer_weights)))
+            if self.proposal_filter is not None:
+                raise ValueError(
+                    "layer_weights cannot be combined with proposal_filter: the filter's exact "
+                    "normaliser needs every neighbour, and weighted choices have too many; "
+                    "drop one of them"
+                )
 
-    def kernel(self, space: OrderedSearchSpace) -> NeighbourProposal:
+    def kernel(self, space: OrderedSearchSpace) -> ProposalKernel:
         """The proposal kernel on `space`.
 
         Raises:
-            ValueError: If `n_flips` exceeds the number of parameters with more than one value.
+            ValueError: If `n_flips` exceeds the number of parameters with more than one value,
+                or `layer_weights` does not give every such parameter a weight > 0.
         """
         if self.n_flips > len(space.movable):
             raise ValueError(
                 f"n_flips ({self.n_flips}) must not exceed the number of parameters with more "
                 f"than one value ({len(space.movable)})"
+            )
+        if self.layer_weights is not None:
+            return WeightedProposal(
+                space,
+                weights=self.layer_weights,
+                n_flips=self.n_flips,
+                boundary=Boundary(self.boundary),
             )
         return NeighbourProposal(
             space,

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
     from amed_opt.samplers._chain_storage import ChainStorage
-    from amed_opt.samplers._proposals import NeighbourProposal
+    from amed_opt.samplers._proposals import ProposalKernel
     from amed_opt.samplers._score import ScoreFunction
     from amed_opt.samplers._space import OrderedSearchSpace
 
@@ -64,7 +64,7 @@ State = tuple[int, ...]
 class RandomStart:
     """Each chain starts from a uniform random draw that the proposal filter accepts."""
 
-    def bind(self, space: OrderedSearchSpace, kernel: NeighbourProposal) -> ChainStarter:
+    def bind(self, space: OrderedSearchSpace, kernel: ProposalKernel) -> ChainStarter:
         """The starter of this policy on `space`."""
         return _RandomStarter(space, kernel)
 
@@ -89,7 +89,7 @@ class FixedStart:
             raise ValueError(f"FixedStart.params must be a mapping, got {self.params!r}")
         object.__setattr__(self, "params", dict(self.params))
 
-    def bind(self, space: OrderedSearchSpace, kernel: NeighbourProposal) -> ChainStarter:
+    def bind(self, space: OrderedSearchSpace, kernel: ProposalKernel) -> ChainStarter:
         """The starter of this policy on `space`."""
         state = space.encode(self.params, argument="FixedStart.params")
         if not kernel.is_allowed(state):
@@ -127,7 +127,7 @@ class BestOfCandidates:
                 )
         object.__setattr__(self, "candidates", tuple(dict(params) for params in candidates))
 
-    def bind(self, space: OrderedSearchSpace, kernel: NeighbourProposal) -> ChainStarter:
+    def bind(self, space: OrderedSearchSpace, kernel: ProposalKernel) -> ChainStarter:
         """The starter of this policy on `space`."""
         states = []
         for index, params in enumerate(self.candidates):
@@ -237,7 +237,7 @@ class ChainStarter:
 
 
 class _RandomStarter(ChainStarter):
-    def __init__(self, space: OrderedSearchSpace, kernel: NeighbourProposal) -> None:
+    def __init__(self, space: OrderedSearchSpace, kernel: ProposalKernel) -> None:
         super().__init__(space)
         self._kernel = kernel
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from optuna.study import StudyDirection
 
 from amed_opt.study.spec import ChainStart
+from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import SamplerName
 
 
@@ -61,10 +62,15 @@ def describe_sampler(spec: StudySpec) -> str:
             else f"T={settings.temperature:g}"
         )
         weights = ", ".join(f"{w:g}" for w in settings.latency_weights)
+        layers = (
+            f"{settings.n_flips} layer(s) per proposal"
+            if settings.layer_choice is LayerChoice.UNIFORM
+            else f"about {settings.n_flips} layer(s) per proposal, chosen by latency saved"
+        )
         return (
             f"AMED Metropolis-Hastings, {len(settings.latency_weights)} chain(s) with latency "
-            f"weights [{weights}], {settings.n_flips} layer(s) per proposal "
-            f"({settings.boundary.value} at the ends), {schedule}, start {settings.start.value}"
+            f"weights [{weights}], {layers} ({settings.boundary.value} at the ends), "
+            f"{schedule}, start {settings.start.value}"
         )
     described = {
         SamplerName.TPE: "Optuna TPESampler (multivariate, 10 start-up trials, pinned)",

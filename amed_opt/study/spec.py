@@ -25,6 +25,7 @@ from amed_opt.study.spec_checks import SpecError
 from amed_opt.study.spec_enums import AccuracyModel
 from amed_opt.study.spec_enums import ChainStart
 from amed_opt.study.spec_enums import EvaluatorMode
+from amed_opt.study.spec_enums import LayerChoice
 from amed_opt.study.spec_enums import ProposalBoundary
 from amed_opt.study.spec_enums import SamplerName
 from amed_opt.study.spec_overrides import effective_settings
@@ -54,6 +55,7 @@ __all__ = [
     "AccuracyModel",
     "BaselineSpec",
     "ChainStart",
+    "LayerChoice",
     "DataSpec",
     "EvaluatorMode",
     "EvaluatorSpec",

@@ -44,6 +44,16 @@ class ProposalBoundary(enum.Enum):
     """Steps inward or stays, 1/2 each: a symmetric proposal, no Hastings penalty at the ends."""
 
 
+class LayerChoice(enum.Enum):
+    """How the AMED proposal picks the layers it moves (docs/sampler.md)."""
+
+    UNIFORM = "uniform"
+    """Exactly `n_flips` layers, all equally likely (METHOD.md §5, the paper's sampler)."""
+    COST = "cost"
+    """Each layer on its own, more often the more latency the hardware says it can save; about
+    `n_flips` per proposal (`study.proposal_weights`, `samplers/_weighted.py`)."""
+
+
 class ChainStart(enum.Enum):
     """Where the AMED chains start."""
 

@@ -16,6 +16,7 @@ from amed_opt.study.spec_checks import FieldChecks
 from amed_opt.study.spec_enums import AccuracyModel
 from amed_opt.study.spec_enums import ChainStart
 from amed_opt.study.spec_enums import EvaluatorMode
+from amed_opt.study.spec_enums import LayerChoice
 from amed_opt.study.spec_enums import ProposalBoundary
 from amed_opt.study.spec_enums import SamplerName
 
@@ -244,6 +245,10 @@ class SamplerSpec:
         boundary: `forced` (a chosen layer at 2 or 8 bits takes the only legal step, as in
             METHOD.md §5) or `lazy` (it steps inward or stays, 1/2 each; leaving the all-8-bit
             start then costs no Hastings factor, see docs/sampler.md).
+        layer_choice: `uniform` (exactly `n_flips` layers, all equally likely, METHOD.md §5)
+            or `cost` (each layer on its own, about `n_flips` per proposal, more often the
+            more latency the hardware says lowering it saves; exact, see docs/sampler.md; not
+            with `search.max_size_kib`).
         start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
             starts from the one with its highest `Q`; those trials count in the budget). For
@@ -266,6 +271,7 @@ class SamplerSpec:
     annealing: float = 1.0
     n_flips: int = 1
     boundary: ProposalBoundary = ProposalBoundary.FORCED
+    layer_choice: LayerChoice = LayerChoice.UNIFORM
     start: ChainStart = ChainStart.HIGHEST_UNIFORM
     latency_weights: tuple[float, ...] = (1.0,)
     energy_weight: float = 0.0

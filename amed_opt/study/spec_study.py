@@ -10,6 +10,7 @@ from dataclasses import field
 from typing import Any
 
 from amed_opt.study.spec_checks import FieldChecks
+from amed_opt.study.spec_enums import LayerChoice
 from amed_opt.study.spec_sections import BaselineSpec
 from amed_opt.study.spec_sections import DataSpec
 from amed_opt.study.spec_sections import EvaluatorSpec
@@ -65,6 +66,12 @@ class StudySpec:
             0 <= self.seed < 2**32, "seed", f"must be in [0, 2**32 - 1], got {self.seed}"
         )
         check.positive("n_trials")
+        if self.sampler.layer_choice is LayerChoice.COST and self.search.max_size_kib > 0:
+            check.fail(
+                "sampler.layer_choice",
+                '= "cost" cannot be combined with search.max_size_kib (the size filter needs '
+                'the uniform layer choice): set layer_choice = "uniform" or drop the limit',
+            )
         if self.sampler.energy_weight > 0 and "energy_uj" not in self.search.objectives:
             check.fail(
                 "sampler.energy_weight",

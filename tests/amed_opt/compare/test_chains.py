@@ -35,7 +35,9 @@ def amed_study() -> tuple[optuna.Study, StudySpec, float]:
     hardware = SystolicArray(load_preset("scale-sim"))
     space = BitSearchSpace(layers, spec.search)
     reference_ms = price_allocation(hardware, layers, space.uniform_bits(8)).latency_ms
-    sampler = build_sampler(spec, space, reference_latency_ms=reference_ms, max_size_bytes=None)
+    sampler = build_sampler(
+        spec, space, reference_latency_ms=reference_ms, max_size_bytes=None, hardware=hardware
+    )
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
     objective = Objective(SyntheticEvaluator(layers, hardware, seed=0), space)
     study.optimize(objective, n_trials=N_TRIALS)

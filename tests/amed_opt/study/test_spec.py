@@ -10,6 +10,7 @@ import pytest
 
 from amed_opt.samplers import Boundary
 from amed_opt.study.spec import EvaluatorMode
+from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import ProposalBoundary
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import SpecError
@@ -52,6 +53,12 @@ def test_boundary_is_read_as_its_enum() -> None:
     assert spec.sampler.boundary is ProposalBoundary.LAZY
 
 
+def test_layer_choice_is_read_as_its_enum() -> None:
+    assert parse_spec(MINIMAL).sampler.layer_choice is LayerChoice.UNIFORM
+    spec = parse_spec({**MINIMAL, "sampler": {"layer_choice": "cost"}})
+    assert spec.sampler.layer_choice is LayerChoice.COST
+
+
 def test_integers_are_accepted_where_floats_are_expected() -> None:
     spec = parse_spec({**MINIMAL, "sampler": {"latency_weights": [1, 0.5]}})
     assert spec.sampler.latency_weights == (1.0, 0.5)
@@ -79,6 +86,14 @@ def test_integers_are_accepted_where_floats_are_expected() -> None:
         (
             {**MINIMAL, "sampler": {"boundary": "reflect"}},
             "sampler.boundary must be one of forced, lazy",
+        ),
+        (
+            {**MINIMAL, "sampler": {"layer_choice": "random"}},
+            "sampler.layer_choice must be one of uniform, cost",
+        ),
+        (
+            {**MINIMAL, "sampler": {"layer_choice": "cost"}, "search": {"max_size_kib": 100}},
+            "sampler.layer_choice = .cost. cannot be combined with search.max_size_kib",
         ),
         ({**MINIMAL, "sampler": {"latency_weights": []}}, "sampler.latency_weights"),
         ({**MINIMAL, "name": "a b"}, "name must be a non-empty name"),
