@@ -164,6 +164,28 @@ def positive_int(text: str) -> int:
     return value
 
 
+def worker_device(device: str, index: int, gpu_count: int) -> str:
+    """The torch device of local worker `index` when several share one machine.
+
+    `cuda` spreads the workers over the `gpu_count` visible GPUs: worker `i` gets
+    `cuda:(i mod gpu_count)`. Anything else is kept as given: `cpu`, an explicit `cuda:K` (every
+    worker on that GPU), and `cuda` when no GPU is visible (the worker then fails with the usual
+    line).
+    """
+    if device == "cuda" and gpu_count > 0:
+        return f"cuda:{index % gpu_count}"
+    return device
+
+
+def visible_gpu_count(device: str) -> int:
+    """How many GPUs `worker_device` spreads `device`'s workers over (0 unless it is `cuda`)."""
+    if device != "cuda":
+        return 0
+    import torch
+
+    return int(torch.cuda.device_count())
+
+
 def one_line(error: BaseException) -> str:
     """The error's message on one line (its type name when the message is empty)."""
     return " ".join(str(error).split()) or type(error).__name__

@@ -27,6 +27,8 @@ from amed_opt.cli import report_interrupted
 from amed_opt.cli import run_guarded
 from amed_opt.cli import seed_int
 from amed_opt.cli import storage_timings_from
+from amed_opt.cli import visible_gpu_count
+from amed_opt.cli import worker_device
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import available_studies
 from amed_opt.study.spec import load_spec
@@ -59,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=positive_int,
         default=1,
-        help="local worker processes on the study (one per GPU with --device cuda)",
+        help="local worker processes on the study (with --device cuda: worker i on GPU i mod "
+        "the visible GPUs)",
     )
     parser.add_argument("--seed", type=seed_int, help="override the study's seed")
     parser.add_argument("--hardware", help="hardware preset name or preset TOML path")
@@ -89,29 +92,25 @@ def _worker_argv(argv: Sequence[str]) -> list[str]:
     return [*out, "--no-progress"]
 
 
-def _gpu_env(index: int, device: str) -> dict[str, str]:
-    """Worker `index`'s environment: with `--device cuda`, one visible GPU each (round robin)."""
-    env = dict(os.environ)
-    if device.startswith("cuda"):
-        import torch
-
-        count = torch.cuda.device_count()
-        if count:
-            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-            ids = visible.split(",") if visible else [str(i) for i in range(count)]
-            env["CUDA_VISIBLE_DEVICES"] = ids[index % len(ids)]
-    return env
-
-
 def run_workers(argv: Sequence[str], args: argparse.Namespace) -> int:
     """Start `args.workers` local workers on one storage; show one progress display.
 
     Each worker is this command with `--workers 1`; they share the study through its storage
-    (created once, the budget shared). The exit code is the first non-zero one of a worker.
+    (created once, the budget shared). With `--device cuda` worker `i` runs on
+    `cuda:(i mod GPUs)` (`amed_opt.cli.worker_device`); without a GPU the command stops with
+    one line before any worker starts. The exit code is the first non-zero one of a worker.
     """
+    if args.device.startswith("cuda"):
+        code = run_guarded(PROGRAM, lambda: _check_device(args.device), traceback=args.traceback)
+        if code:
+            return code
+    gpus = visible_gpu_count(args.device)
     command = [sys.executable, "-m", "amed_opt.run", *_worker_argv(argv)]
     workers = [
-        subprocess.Popen(command, env=_gpu_env(i, args.device), stdout=subprocess.DEVNULL)
+        subprocess.Popen(
+            [*command, "--device", worker_device(args.device, i, gpus)],
+            stdout=subprocess.DEVNULL,
+        )
         for i in range(args.workers)
     ]
     try:
@@ -129,6 +128,13 @@ def run_workers(argv: Sequence[str], args: argparse.Namespace) -> int:
     return run_guarded(
         PROGRAM, lambda: _run(final), traceback=final.traceback, storage=final.storage
     )
+
+
+def _check_device(device: str) -> int:
+    from amed_opt.app import torch_device
+
+    torch_device(device)  # ValueError: one line, exit code 2
+    return 0
 
 
 def _show_progress(args: argparse.Namespace, workers: list[subprocess.Popen[bytes]]) -> None:

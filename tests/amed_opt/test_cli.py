@@ -59,3 +59,20 @@ def test_bad_storage_timings_are_refused(environ: dict[str, str], message: str) 
 
     with pytest.raises(ValueError, match=message):
         storage_timings_from(environ)
+
+
+def test_worker_device_spreads_cuda_workers_over_the_visible_gpus() -> None:
+    from amed_opt.cli import worker_device
+
+    assert [worker_device("cuda", i, 3) for i in range(5)] == [
+        "cuda:0",
+        "cuda:1",
+        "cuda:2",
+        "cuda:0",
+        "cuda:1",
+    ]
+    assert [worker_device("cuda", i, 1) for i in range(3)] == ["cuda:0"] * 3
+    # Kept as given: the CPU, an explicit GPU, and cuda without a GPU (the usual error follows).
+    assert worker_device("cpu", 3, 2) == "cpu"
+    assert worker_device("cuda:1", 0, 4) == "cuda:1"
+    assert worker_device("cuda", 2, 0) == "cuda"

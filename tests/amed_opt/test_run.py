@@ -222,3 +222,19 @@ def test_a_killed_run_resumes_with_the_same_command(tmp_path: Path) -> None:
             if t.user_attrs.get("mh_chain") == chain and "mh_step" in t.user_attrs
         )
         assert steps == list(range(steps[0], steps[0] + len(steps)))
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.skipif(_cuda_available(), reason="needs a machine without CUDA")
+def test_workers_on_cuda_without_a_gpu_stop_with_one_line_before_any_worker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_args(tmp_path, "--workers", "2", "--device", "cuda")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "CUDA is not available" in err
+    assert not list(tmp_path.rglob("*.db"))
