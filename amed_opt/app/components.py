@@ -7,6 +7,7 @@ that wires the layers below together. Only the command-line modules import it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,9 @@ class RunOptions:
         max_consecutive_failures: Trials failing in a row after which the run stops (exit 1).
         storage_timings: Heartbeat interval, grace period and SQLite lock timeout of the
             storage (how fast a dead worker's trial is failed and retried).
+        on_progress: Called with the study's name and its finished trials (at most the budget)
+            when the loop starts and after each trial, for a display that follows several runs
+            at once (`python -m amed_opt.compare --workers N`); None: nothing is called.
     """
 
     device: str = "cpu"
@@ -53,6 +57,7 @@ class RunOptions:
     progress: bool = True
     max_consecutive_failures: int = 3
     storage_timings: StorageTimings = DEFAULT_TIMINGS
+    on_progress: Callable[[str, int], None] | None = None
 
 
 def torch_device(name: str) -> torch.device:

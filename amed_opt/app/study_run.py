@@ -61,7 +61,6 @@ from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
-from amed_opt.study.storage import StorageTimings
 from amed_opt.study.storage import open_storage
 from amed_opt.study.storage import redact_url
 
@@ -284,9 +283,7 @@ def _run(spec: StudySpec, options: RunOptions, components: Components, url: str)
     started = time.perf_counter()
     # Called even when the budget is met: a killed worker's RUNNING trial is then failed.
     guard = FailureGuard(options.max_consecutive_failures)
-    ran = _optimize(
-        study, objective, spec.n_trials, done, options.progress, guard, options.storage_timings
-    )
+    ran = _optimize(study, objective, spec.n_trials, done, options, guard)
     wall = time.perf_counter() - started
 
     trials = study.get_trials(deepcopy=False)
@@ -315,21 +312,29 @@ def _optimize(
     objective: Objective,
     budget: int,
     done: int,
-    progress: bool,
+    options: RunOptions,
     guard: FailureGuard,
-    timings: StorageTimings,
 ) -> int:
     """Run this worker's share of the study's budget (`worker_loop.run_to_budget`)."""
     from tqdm import tqdm
 
     state: dict[str, float] = {"best": -math.inf}
     bar = tqdm(
-        total=budget, initial=done, desc=study.study_name, unit="trial", disable=not progress
+        total=budget,
+        initial=done,
+        desc=study.study_name,
+        unit="trial",
+        disable=not options.progress,
     )
+    report = options.on_progress
+    if report is not None:
+        report(study.study_name, min(done, budget))
 
     def on_trial_end(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         finished = len(study.get_trials(deepcopy=False, states=FINISHED))
         bar.update(max(0, min(finished, budget) - bar.n))
+        if report is not None:
+            report(study.study_name, min(finished, budget))
         if trial.state == TrialState.COMPLETE and trial.values is not None:
             state["best"] = max(state["best"], trial.values[0])
             bar.set_postfix(
@@ -350,7 +355,7 @@ def _optimize(
                 callbacks=[guard],
                 catch=(TrialFailure,),
                 should_stop=lambda: guard.tripped,
-                timings=timings,
+                timings=options.storage_timings,
             )
     finally:
         bar.close()
