@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="lambda of the quality score Q the report ranks by (default 1)",
     )
     parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="studies run at once, each by one worker process (default 1); with --device cuda "
+        "worker i runs on GPU i mod the visible GPUs",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rebuild the report from the storage without running trials",
@@ -162,7 +169,7 @@ def _compare(args: argparse.Namespace, command: str) -> int:
         options = RunOptions(
             device=args.device, cache_dir=args.cache_dir, progress=not args.no_progress
         )
-        run = run_comparison(plan, options)
+        run = run_comparison(plan, options, workers=args.workers)
         trials_run = sum(s.trials_run for s in run.studies) + run.uniform_trials_run
         hits, misses = run.memo_hits, run.memo_misses
         storage = open_storage(plan.storage_url)

@@ -1,11 +1,13 @@
-"""Running a comparison: every (sampler, seed) study, then the uniform allocations.
+"""Running a comparison: every (sampler, seed) study, and the uniform allocations.
 
 The network, data, baseline and evaluator are built once (`amed_opt.app.build_components`) and
 shared by every study when the evaluator is `fresh`, wrapped in a `MemoizedEvaluator` (`_memo`)
 that measures each allocation's accuracy once per storage. Samplers still spend one trial of their
 budget on every allocation they propose; the memo saves only wall time. A `shared` evaluator
 carries weights from trial to trial, so every study gets its own and nothing is memoised. Each
-study is `amed_opt.app.run_study`, exactly what `python -m amed_opt.run` runs.
+study is `amed_opt.app.run_study`, exactly what `python -m amed_opt.run` runs. With several
+workers (`run_comparison(..., workers=N)`) the studies run in N processes at once, each study by
+one worker (`_workers`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from amed_opt.app import build_components
 from amed_opt.app import preflight
 from amed_opt.app import probe_layers
 from amed_opt.app import run_study
+from amed_opt.cli import visible_gpu_count
 from amed_opt.compare._memo import MemoizedEvaluator
 from amed_opt.compare._memo import measured_trials
 from amed_opt.compare._uniform import run_uniform
+from amed_opt.compare._workers import run_in_workers
 from amed_opt.study.spec import EvaluatorMode
 from amed_opt.study.storage import open_storage
 
@@ -73,18 +77,29 @@ class ComparisonRun:
     components: Components
 
 
-def run_comparison(plan: ComparisonPlan, options: RunOptions) -> ComparisonRun:
-    """Run or resume every study of `plan` to its budget, then the uniform allocations.
+def run_comparison(
+    plan: ComparisonPlan, options: RunOptions, *, workers: int = 1
+) -> ComparisonRun:
+    """Run or resume every study of `plan` to its budget, and the uniform allocations.
+
+    With one worker the studies run one after the other in this process, then the uniform
+    allocations. With several, the uniform allocations run first (so that every worker's memo
+    knows them), then `workers` processes run the studies, each study by exactly one worker
+    (`_workers`): the same studies with the same trials as with one worker.
 
     Args:
         plan: The comparison.
         options: Device, cache folder and progress bars (`results_dir` is ignored: study
             exports go under `plan.out_dir / "studies"`).
+        workers: Studies run at once, each in its own process (at least 1).
 
     Raises:
         SpecError, StorageError, FileNotFoundError, ValueError, RuntimeError: Bad input, from
             the runner, with a message naming the problem.
+        RunFailure: A worker failed (several workers); the message names its study.
     """
+    if workers < 1:
+        raise ValueError(f"--workers must be a positive integer, got {workers}")
     started = time.perf_counter()
     study_options = dataclasses.replace(options, results_dir=plan.out_dir / "studies")
     # Every study is checked before anything is written, decompressed or trained.
@@ -112,6 +127,29 @@ def run_comparison(plan: ComparisonPlan, options: RunOptions) -> ComparisonRun:
         learnt = memo.learn(measured_trials(storage, plan))
         if learnt:
             logger.info("%d allocations already measured in %s", learnt, plan.storage_url)
+
+    if workers > 1:
+        uniform_run = run_uniform(plan, storage, components, study_options)
+        tasks = [(sampler, seed) for seed in plan.seeds for sampler in plan.samplers]
+        parallel = run_in_workers(
+            plan,
+            study_options,
+            tasks,
+            workers=workers,
+            gpus=visible_gpu_count(options.device),
+        )
+        return ComparisonRun(
+            studies=tuple(
+                StudyRun(study.study_name, study.trials_run, study.wall_seconds)
+                for study in parallel.studies
+            ),
+            uniform_trials_run=uniform_run,
+            wall_seconds=time.perf_counter() - started,
+            build_seconds=build_seconds,
+            memo_hits=(memo.hits if memo else 0) + parallel.memo_hits,
+            memo_misses=(memo.misses if memo else 0) + parallel.memo_misses,
+            components=components,
+        )
 
     runs: list[StudyRun] = []
     for seed in plan.seeds:
