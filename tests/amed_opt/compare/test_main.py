@@ -88,6 +88,7 @@ def test_a_run_writes_the_outputs_and_report_only_rebuilds_them(
         (["--report-only"], "run the comparison first"),
         (["--warm-start", "some"], "--warm-start"),
         (["--first-seed", "-1"], "--first-seed"),
+        (["--workers", "0"], "--workers"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_database(
