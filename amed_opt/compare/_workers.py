@@ -11,7 +11,8 @@ on `cuda:(i mod GPUs)` (`amed_opt.cli.worker_device`).
 In `fresh` mode each worker has its own `MemoizedEvaluator`, which learns what the storage holds
 before each study (the uniform ladder, measured first by the parent, and every study finished
 so far): two workers may still measure one allocation at the same time, which costs time, not
-results, since a `fresh` accuracy depends on the allocation only.
+results as long as a repeated measurement gives the same accuracy, which the memo assumes
+anyway (non-deterministic GPU kernels can change its last digits).
 
 Each worker talks to this process through its own pipe (a worker killed mid-message damages
 only its own). This process shows one progress bar (finished trials over all studies, and
