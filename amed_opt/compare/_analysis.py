@@ -1,15 +1,17 @@
 """Reading a comparison back from its storage: hypervolumes, best scores, fronts, chains.
 
 Everything here is computed from what the objective and the samplers stored (trial values, user
-and system attributes), so a report can be rebuilt at any time, from a finished or an
-interrupted comparison, without torch. Histories are indexed by finished trials and cut at the
-plan's budget, so every sampler is judged on the same number of trials (`_studies`). The value
-types live in `_types` and are re-exported here.
+and system attributes, the per-image results that paired tests use), so a report can be rebuilt
+at any time, from a finished or an interrupted comparison, without torch. Histories are indexed
+by finished trials and cut at the plan's budget, so every sampler is judged on the same number
+of trials (`_studies`). The value types live in `_types` and are re-exported here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -31,6 +33,10 @@ from amed_opt.study.naming import REFERENCE_ENERGY_ATTR
 from amed_opt.study.naming import REFERENCE_LATENCY_ATTR
 from amed_opt.study.naming import describe_sampler
 from amed_opt.study.naming import study_name
+from amed_opt.study.paired import ImageOutcomes
+from amed_opt.study.paired import McNemar
+from amed_opt.study.paired import mcnemar
+from amed_opt.study.paired import outcomes_of
 from amed_opt.study.pareto import is_feasible
 from amed_opt.study.score import quality_score
 
@@ -59,21 +65,63 @@ def _reference_uj(study: optuna.Study) -> float | None:
     return None if value is None else float(value)
 
 
-def _read_uniform(
-    storage: optuna.storages.BaseStorage, name: str
-) -> tuple[dict[int, Point], list[dict[str, Any]], float, float | None]:
-    """The feasible uniform allocations by bitwidth (costs not yet normalised), the layer
-    metadata and the reference latency and energy of the uniform study `name`."""
+@dataclasses.dataclass
+class _Uniform:
+    """What the uniform study holds: its feasible allocations by bitwidth (costs not yet
+    normalised), their per-image results, the layer metadata, the reference costs."""
+
+    points: dict[int, Point] = dataclasses.field(default_factory=dict)
+    outcomes: dict[int, ImageOutcomes] = dataclasses.field(default_factory=dict)
+    layers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    reference_ms: float = math.nan
+    reference_uj: float | None = None
+
+
+def _read_uniform(storage: optuna.storages.BaseStorage, name: str) -> _Uniform:
+    """The uniform allocations of the uniform study `name`."""
     study = optuna.load_study(study_name=name, storage=storage)
-    reference_ms = _reference_ms(study)
-    reference_uj = _reference_uj(study)
-    uniform: dict[int, Point] = {}
+    found = _Uniform(
+        layers=list(study.user_attrs.get(LAYER_INFO_ATTR, [])),
+        reference_ms=_reference_ms(study),
+        reference_uj=_reference_uj(study),
+    )
     for trial in study.get_trials(deepcopy=False):
         if trial.state == TrialState.COMPLETE and is_feasible(trial):
-            point = Point.of_trial(trial, reference_ms, reference_uj)
-            uniform[weight_bits_of(point.bits)[1]] = point
-    layers = list(study.user_attrs.get(LAYER_INFO_ATTR, []))
-    return uniform, layers, reference_ms, reference_uj
+            point = Point.of_trial(trial, found.reference_ms, found.reference_uj)
+            bits = weight_bits_of(point.bits)[1]
+            found.points[bits] = point
+            outcomes = outcomes_of(trial.user_attrs)
+            if outcomes is not None:
+                found.outcomes[bits] = outcomes
+    return found
+
+
+def _best_versus_amed(
+    samplers: Sequence[SamplerSummary], studies: dict[tuple[str, int], optuna.Study]
+) -> list[SamplerSummary]:
+    """Each baseline with McNemar's test of AMED's best-Q trial against its own, when both
+    stored their per-image results."""
+    amed = next((s for s in samplers if s.sampler == "amed"), None)
+    ours = _best_outcomes(amed, studies) if amed is not None else None
+    if ours is None:
+        return list(samplers)
+    tested = []
+    for summary in samplers:
+        theirs = _best_outcomes(summary, studies) if summary is not amed else None
+        test: McNemar | None = None if theirs is None else mcnemar(ours, theirs)
+        tested.append(dataclasses.replace(summary, best_versus_amed=test))
+    return tested
+
+
+def _best_outcomes(
+    summary: SamplerSummary, studies: dict[tuple[str, int], optuna.Study]
+) -> ImageOutcomes | None:
+    if summary.best is None or (summary.sampler, summary.best[0]) not in studies:
+        return None
+    seed, point = summary.best
+    study = studies[summary.sampler, seed]
+    trial = next((t for t in study.get_trials(deepcopy=False) if t.number == point.trial), None)
+    return None if trial is None else outcomes_of(trial.user_attrs)
 
 
 def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorage) -> Analysis:
@@ -85,14 +133,10 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         ValueError: If no study of the plan holds the uniform 8-bit reference latency.
     """
     names = {s.study_name for s in optuna.get_all_study_summaries(storage, False)}
-    uniform: dict[int, Point] = {}
-    layers: list[dict[str, Any]] = []
-    reference_ms = math.nan
-    reference_uj: float | None = None
+    found = _Uniform()
     if plan.uniform_study_name in names:
-        uniform, layers, reference_ms, reference_uj = _read_uniform(
-            storage, plan.uniform_study_name
-        )
+        found = _read_uniform(storage, plan.uniform_study_name)
+    reference_ms, reference_uj = found.reference_ms, found.reference_uj
 
     loaded: list[tuple[SamplerName, int, optuna.Study]] = []
     for seed in plan.seeds:
@@ -113,7 +157,7 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
             f"no study of comparison {plan.label!r} in {plan.storage_url} records the uniform "
             "8-bit energy that energy_uj is normalised by; run the comparison first"
         )
-    uniform = {bits: p.normalised(reference_ms, reference_uj) for bits, p in uniform.items()}
+    uniform = {bits: p.normalised(reference_ms, reference_uj) for bits, p in found.points.items()}
 
     weights = sorted({plan.latency_weight, *plan.spec.sampler.latency_weights})
     summaries = [
@@ -126,6 +170,7 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
             weights,
             uniform,
             reference_uj,
+            uniform_outcomes=found.outcomes,
         )
         for sampler, seed, study in loaded
     ]
@@ -141,6 +186,9 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         )
         for sampler in plan.samplers
     ]
+    samplers = _best_versus_amed(
+        samplers, {(sampler.value, seed): study for sampler, seed, study in loaded}
+    )
     headline = quality_score(
         plan.spec, reference_ms, plan.latency_weight, reference_uj=reference_uj
     )
@@ -156,7 +204,7 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         samplers=samplers,
         uniform=uniform,
         uniform_hv=uniform_hv,
-        layers=layers,
+        layers=found.layers,
         reference_energy_uj=reference_uj,
         q_energy_weight=headline.energy_weight,
         validation_images=plan.spec.data.validation_images,

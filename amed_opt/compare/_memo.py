@@ -4,7 +4,9 @@ A `fresh` trial starts from the float weights, so its accuracy depends only on i
 (and not on the hardware, which prices latency). The memo measures each allocation once, learns
 what the storage already holds from studies measured the same way (`measured_trials`: a resumed
 comparison, or the same study on another hardware preset in the same storage) and prices
-latency, size and memory-bound layers on this comparison's hardware (`price_allocation`).
+latency, size and memory-bound layers on this comparison's hardware (`price_allocation`). It
+remembers which validation images each allocation got right too (`val_correct`), so a recalled
+trial stores them like a measured one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from optuna.trial import TrialState
 from amed_opt.study.metrics import TrialMetrics
 from amed_opt.study.metrics import price_allocation
 from amed_opt.study.naming import SPEC_ATTR
+from amed_opt.study.paired import ImageOutcomes
+from amed_opt.study.paired import outcomes_of
 from amed_opt.study.spec import effective_settings
 
 
@@ -54,6 +58,7 @@ class MemoizedEvaluator:
         self._hardware = hardware
         self._layers = tuple(layers)
         self._accuracy: dict[str, float] = {}
+        self._outcomes: dict[str, ImageOutcomes] = {}
         self.hits = 0
         """Evaluations answered from the memo."""
         self.misses = 0
@@ -76,6 +81,9 @@ class MemoizedEvaluator:
             if str(bits) not in self._accuracy:
                 self._accuracy[str(bits)] = float(trial.values[0])
                 learnt += 1
+            outcomes = outcomes_of(trial.user_attrs)
+            if outcomes is not None:
+                self._outcomes.setdefault(str(bits), outcomes)
         return learnt
 
     def evaluate(self, bits: BitConfig) -> TrialMetrics:
@@ -86,10 +94,14 @@ class MemoizedEvaluator:
             metrics = self._evaluator.evaluate(bits)
             self.misses += 1
             self._accuracy[key] = float(metrics.accuracy)
+            if metrics.val_correct is not None:
+                self._outcomes[key] = metrics.val_correct
             return metrics
         self.hits += 1
         return TrialMetrics.from_pricing(
-            accuracy, price_allocation(self._hardware, self._layers, bits)
+            accuracy,
+            price_allocation(self._hardware, self._layers, bits),
+            val_correct=self._outcomes.get(key),
         )
 
 

@@ -1,7 +1,8 @@
 """`report.md`: the comparison in Markdown, one section after another.
 
 The report states the verdict (`_verdict`), the setup, the figures of merit per sampler, the
-uniform allocations, each sampler's best trial, the AMED chains, the figures and the provenance
+uniform allocations and which trials dominate them (paired with them on the same images), each
+sampler's best trial (paired with AMED's), the AMED chains, the figures and the provenance
 (exact command, commit, machine, wall time). Every number comes from the `Analysis`.
 """
 
@@ -13,10 +14,15 @@ from typing import TYPE_CHECKING
 
 from amed_opt.compare._plan import display_name
 from amed_opt.compare._seeds import describe_seeds
+from amed_opt.compare._types import NO_IMAGES
+from amed_opt.compare._types import ON_ACCURACY
+from amed_opt.compare._types import ON_COST
+from amed_opt.compare._types import WITHIN_NOISE
 from amed_opt.compare._types import accuracy_se
 from amed_opt.compare._verdict import diagnosis
 from amed_opt.compare._verdict import verdict
 from amed_opt.study.hypervolume import REFERENCE
+from amed_opt.study.paired import SIGNIFICANCE
 from amed_opt.study.urls import redact_url
 
 
@@ -24,6 +30,8 @@ if TYPE_CHECKING:
     from amed_opt.compare._plan import ComparisonPlan
     from amed_opt.compare._provenance import Provenance
     from amed_opt.compare._types import Analysis
+    from amed_opt.compare._types import Domination
+    from amed_opt.study.paired import McNemar
 
 
 def render_report(
@@ -36,6 +44,7 @@ def render_report(
     lines += _setup(analysis, plan)
     lines += _results(analysis, plan)
     lines += _uniform(analysis)
+    lines += _dominations(analysis)
     lines += _best_trials(analysis)
     lines += _chains(analysis)
     lines += ["", "## Figures", ""]
@@ -86,7 +95,11 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
         "its binomial standard error sqrt(p (1 - p) / n) is "
         f"{_points(_se_at_8_bits(analysis))} points at the 8-bit accuracy (column ± SE below). "
         "A difference smaller than the combined standard error or the seed spread is reported "
-        "as within noise.",
+        "as within noise. Two allocations measured on the same images are also paired "
+        "(McNemar's exact test on the images only one of them got right, where the trials "
+        "stored their per-image results): a domination of a uniform allocation that rests on "
+        "an accuracy gain not significant at 0.05, and not on a strictly lower cost, is within "
+        "noise.",
         f"- Hypervolume of (accuracy, latency / 8-bit latency), reference point accuracy "
         f"{REFERENCE.accuracy:g}, latency {REFERENCE.latency:g} (= uniform 8 bits): the best "
         "accuracy within a latency budget, averaged over budgets from 0 to the 8-bit latency.",
@@ -218,13 +231,71 @@ def _uniform(analysis: Analysis) -> list[str]:
     return lines + _table(["bits", "accuracy", "± SE", "latency ms", "latency / 8-bit"], rows)
 
 
+_BASIS_TEXT = {
+    ON_ACCURACY: f"rests on accuracy (p < {SIGNIFICANCE:g})",
+    ON_COST: "rests on a lower cost",
+    WITHIN_NOISE: "**within noise**",
+    NO_IMAGES: "no per-image data",
+}
+
+
+def _test_text(test: McNemar | None) -> str:
+    return "no per-image data" if test is None else test.text()
+
+
+def _domination_text(seed: int, d: Domination) -> str:
+    gain = f"trial {d.trial}: {100 * d.accuracy_gain:+.2f} points"
+    if d.test is not None:
+        gain += f" (b {d.test.b}, c {d.test.c}, p {d.test.p_value:.3g})"
+    return f"seed {seed}: {gain}, latency ×{d.latency_ratio:.3f}, {_BASIS_TEXT[d.basis]}"
+
+
+def _dominations(analysis: Analysis) -> list[str]:
+    rows = []
+    for s in analysis.samplers:
+        studies = [st for st in analysis.studies if st.sampler == s.sampler]
+        for bits in sorted({d.uniform_bits for st in studies for d in st.dominations}):
+            found = [
+                (st.seed, d) for st in studies for d in st.dominations if d.uniform_bits == bits
+            ]
+            if found:
+                rows.append(
+                    [
+                        display_name(s.sampler),
+                        f"{bits}",
+                        f"{len(found)} of {len(studies)}",
+                        "; ".join(_domination_text(seed, d) for seed, d in found),
+                    ]
+                )
+    if not rows:
+        return []
+    return [
+        "",
+        "### Uniform allocations dominated, paired on the same images",
+        "",
+        "Per seed, the trial that dominates the uniform allocation most firmly: its accuracy "
+        "minus the uniform allocation's, McNemar's counts (b: images right only under the "
+        "trial, c: only under the uniform allocation) and exact two-sided p-value, its latency "
+        "over the uniform allocation's, and what the domination rests on — an accuracy gain "
+        f"significant at {SIGNIFICANCE:g}, a strictly lower cost (latency or energy: computed, "
+        "not measured) with an accuracy gain within noise, or an accuracy gain within noise "
+        "alone.",
+        "",
+        *_table(["sampler", "uniform bits", "seeds", "dominating trial per seed"], rows),
+    ]
+
+
 def _best_trials(analysis: Analysis) -> list[str]:
     lines = ["", "### Best-Q trial of each sampler", ""]
     rows = []
+    amed = analysis.sampler("amed")
     for s in analysis.samplers:
         if s.best is None:
             continue
         seed, point = s.best
+        paired = "—"
+        if amed is not None and amed.best is not None and s is not amed:
+            paired = _test_text(s.best_versus_amed)
         rows.append(
             [
                 display_name(s.sampler),
@@ -235,12 +306,12 @@ def _best_trials(analysis: Analysis) -> list[str]:
                 _fmt(point.latency, 3),
                 f"{point.mean_bits:.2f}",
                 f"`{point.bits}`",
+                paired,
             ]
         )
-    return lines + _table(
-        ["sampler", "seed", "trial", "accuracy", "± SE", "latency / 8-bit", "mean bits", "bits"],
-        rows,
-    )
+    header = ["sampler", "seed", "trial", "accuracy", "± SE", "latency / 8-bit", "mean bits"]
+    header += ["bits", "AMED's accuracy minus this one's, paired on the images"]
+    return lines + _table(header, rows)
 
 
 def _chains(analysis: Analysis) -> list[str]:

@@ -2,8 +2,10 @@
 
 A study is judged on its first `n_trials` finished trials (COMPLETE or PRUNED, in trial order;
 failed trials are retried by the runner and do not count): its hypervolume and best `Q` after
-every trial, its best trials, its Pareto front, and which uniform allocations it dominates. A
-sampler's summary aggregates its studies over seeds.
+every trial, its best trials, its Pareto front, and which uniform allocations it dominates,
+with the dominating trial paired with the uniform allocation on the same validation images
+(McNemar's exact test, `amed_opt.study.paired`). A sampler's summary aggregates its studies over
+seeds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from amed_opt.compare._chains import chain_summaries
+from amed_opt.compare._types import BASES
+from amed_opt.compare._types import NO_IMAGES
+from amed_opt.compare._types import ON_ACCURACY
+from amed_opt.compare._types import ON_COST
+from amed_opt.compare._types import WITHIN_NOISE
 from amed_opt.compare._types import ChainSummary
+from amed_opt.compare._types import Domination
 from amed_opt.compare._types import Paired
 from amed_opt.compare._types import Point
 from amed_opt.compare._types import SamplerSummary
@@ -23,6 +31,8 @@ from amed_opt.compare._types import StudySummary
 from amed_opt.study.hypervolume import REFERENCE
 from amed_opt.study.hypervolume import hypervolume_history
 from amed_opt.study.hypervolume import trial_points
+from amed_opt.study.paired import mcnemar
+from amed_opt.study.paired import outcomes_of
 from amed_opt.study.pareto import dominates
 from amed_opt.study.pareto import pareto_front
 from amed_opt.study.score import quality_score
@@ -33,6 +43,7 @@ if TYPE_CHECKING:
     import optuna
     from optuna.trial import FrozenTrial
 
+    from amed_opt.study.paired import ImageOutcomes
     from amed_opt.study.spec import StudySpec
 
 
@@ -45,6 +56,7 @@ def study_summary(
     weights: Sequence[float],
     uniform: Mapping[int, Point],
     reference_uj: float | None = None,
+    uniform_outcomes: Mapping[int, ImageOutcomes] | None = None,
 ) -> StudySummary:
     """Summarise `study` (run from `spec`) at a budget of `n_trials` finished trials.
 
@@ -57,6 +69,8 @@ def study_summary(
         weights: Every `lambda` a best `Q` is reported for.
         uniform: The uniform allocations, by bitwidth.
         reference_uj: Energy of uniform 8 bits (needed when energy is an objective).
+        uniform_outcomes: The uniform allocations' per-image results, by bitwidth (those
+            measured without images are absent).
     """
     trials = study.get_trials(deepcopy=False)
     rows = trial_points(trials, reference_ms, reference_uj)[:n_trials]
@@ -92,10 +106,8 @@ def study_summary(
     }
     uniform_allocations = {point.bits for point in uniform.values()}
     mixed = [p for p in points if p.bits not in uniform_allocations]
-    dominated = {
-        bits: any(dominates(p.objectives, u.objectives) for p in mixed)
-        for bits, u in sorted(uniform.items())
-    }
+    found = dominations(mixed, by_number, uniform, uniform_outcomes or {})
+    dominated = {bits: any(d.uniform_bits == bits for d in found) for bits in sorted(uniform)}
     best_mixed: tuple[float, Point] | None = None
     for p in mixed:  # The earliest trial among equal scores, like `best`.
         quality = headline(by_number[p.trial].values)
@@ -123,6 +135,60 @@ def study_summary(
             float(t.user_attrs.get("evaluation_s", 0.0)) for t in counted_trials
         ),
         chains=chains,
+        dominations=found,
+    )
+
+
+def dominations(
+    mixed: Sequence[Point],
+    trials: Mapping[int, FrozenTrial],
+    uniform: Mapping[int, Point],
+    uniform_outcomes: Mapping[int, ImageOutcomes],
+) -> list[Domination]:
+    """For each uniform allocation that a point of `mixed` dominates, by bitwidth, the firmest
+    domination (`Domination.trial`), paired with the uniform allocation on the images when both
+    stored their per-image results (`trials` holds the points' trials by number)."""
+    found = []
+    for bits, point in sorted(uniform.items()):
+        candidates = [
+            _domination(bits, p, point, trials[p.trial], uniform_outcomes.get(bits))
+            for p in mixed
+            if dominates(p.objectives, point.objectives)
+        ]
+        if candidates:
+            found.append(
+                min(
+                    candidates,
+                    key=lambda d: (
+                        BASES.index(d.basis),
+                        -d.accuracy_gain,
+                        d.latency_ratio,
+                        d.trial,
+                    ),
+                )
+            )
+    return found
+
+
+def _domination(
+    bits: int, point: Point, uniform: Point, trial: FrozenTrial, theirs: ImageOutcomes | None
+) -> Domination:
+    ours = outcomes_of(trial.user_attrs)
+    test = None if ours is None or theirs is None else mcnemar(ours, theirs)
+    cheaper = any(a < b for a, b in zip(point.objectives[1:], uniform.objectives[1:], strict=True))
+    if test is None:
+        basis = NO_IMAGES
+    elif test.significant and test.b > test.c:
+        basis = ON_ACCURACY
+    else:
+        basis = ON_COST if cheaper else WITHIN_NOISE
+    return Domination(
+        uniform_bits=bits,
+        trial=point.trial,
+        accuracy_gain=point.accuracy - uniform.accuracy,
+        latency_ratio=point.latency_ms / uniform.latency_ms,
+        test=test,
+        basis=basis,
     )
 
 

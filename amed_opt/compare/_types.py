@@ -24,6 +24,7 @@ from amed_opt.study.bits import weight_bits_of
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
+    from amed_opt.study.paired import McNemar
     from amed_opt.study.pareto import Objectives
 
 
@@ -151,6 +152,46 @@ class ChainSummary:
         return self.accepted / self.moves if self.moves else math.nan
 
 
+ON_ACCURACY = "accuracy"
+ON_COST = "cost"
+WITHIN_NOISE = "within noise"
+NO_IMAGES = "no per-image data"
+BASES = (ON_ACCURACY, ON_COST, WITHIN_NOISE, NO_IMAGES)
+"""`Domination.basis`, firmest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Domination:
+    """A study's trial dominating a uniform allocation, paired with it on the same images.
+
+    Attributes:
+        uniform_bits: The uniform allocation's bitwidth.
+        trial: The dominating trial: of the study's non-uniform trials that dominate it, the one
+            whose domination is firmest (`basis`, in the order below), then the most accurate,
+            then the cheapest, then the earliest.
+        accuracy_gain: Its accuracy minus the uniform allocation's (a fraction, >= 0).
+        latency_ratio: Its latency over the uniform allocation's (<= 1).
+        test: McNemar's exact test of the trial (A) against the uniform allocation (B) on the
+            validation images; None when either lacks per-image results.
+        basis: What the domination rests on: `accuracy` (the accuracy gain is significant at
+            0.05), `cost` (the gain is not, but a cost — latency, or energy when it is an
+            objective — is strictly lower: costs are computed, not measured), `within noise`
+            (equal costs and a gain that is not significant), or `no per-image data`.
+    """
+
+    uniform_bits: int
+    trial: int
+    accuracy_gain: float
+    latency_ratio: float
+    test: McNemar | None
+    basis: str
+
+    @property
+    def within_noise(self) -> bool:
+        """Whether the domination rests on an accuracy gain within the noise."""
+        return self.basis == WITHIN_NOISE
+
+
 @dataclass(frozen=True, slots=True)
 class StudySummary:
     """One (sampler, seed) study at the plan's budget.
@@ -173,6 +214,8 @@ class StudySummary:
         trial_seconds: Summed wall time of the counted trials (start to complete).
         evaluation_seconds: Summed evaluator time of the counted trials (memo hits are ~0).
         chains: The AMED chains (empty for other samplers).
+        dominations: Per uniform allocation dominated (`uniform_dominated`), the trial that
+            dominates it and the paired test on the images, by bitwidth.
     """
 
     sampler: str
@@ -190,6 +233,7 @@ class StudySummary:
     trial_seconds: float
     evaluation_seconds: float
     chains: list[ChainSummary] = field(default_factory=list)
+    dominations: list[Domination] = field(default_factory=list)
 
     @property
     def final_hv(self) -> float:
@@ -255,6 +299,9 @@ class SamplerSummary:
         hv_gain: Final hypervolume minus the uniform allocations' alone, over seeds: what the
             search added to the uniform ladder (negative: less than the ladder alone).
         versus_amed: The per-seed differences to AMED (`None` for AMED, or without it).
+        best_versus_amed: McNemar's test of AMED's best-`Q` trial (A) against this sampler's
+            (B) on the same validation images; None for AMED, without AMED, or when either
+            trial lacks per-image results.
     """
 
     sampler: str
@@ -270,6 +317,7 @@ class SamplerSummary:
     best: tuple[int, Point] | None
     hv_gain: Spread = field(default_factory=_no_spread)
     versus_amed: Paired | None = None
+    best_versus_amed: McNemar | None = None
 
 
 @dataclass(frozen=True, slots=True)

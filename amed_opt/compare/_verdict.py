@@ -6,7 +6,12 @@ seed means, and says whether each gap is beyond the noise: the larger of the see
 standard deviation of the per-seed paired differences, or of either side when the seeds do not
 pair) and the combined binomial standard error of the two best-`Q` trials' accuracies (each
 measured on the study's validation images). A part met within the noise is a tie, and the
-verdict says so. `diagnosis` adds what the chains did, as a first explanation.
+verdict says so. Where two allocations were measured on the same images and stored which images
+they got right, the verdict pairs them (McNemar's exact test, `amed_opt.study.paired`): AMED's
+best-`Q` trial against the rival's, and every domination of a uniform allocation that the goal
+requires, which is *within noise* when it rests on an accuracy gain that is not significant at
+0.05 and not on a strictly lower cost. `diagnosis` adds what the chains did, as a first
+explanation.
 """
 
 from __future__ import annotations
@@ -15,13 +20,18 @@ import math
 from typing import TYPE_CHECKING
 
 from amed_opt.compare._plan import display_name
+from amed_opt.compare._types import NO_IMAGES
+from amed_opt.compare._types import ON_ACCURACY
+from amed_opt.compare._types import ON_COST
 from amed_opt.compare._types import Spread
 from amed_opt.compare._types import accuracy_se
+from amed_opt.study.paired import SIGNIFICANCE
 
 
 if TYPE_CHECKING:
     from amed_opt.compare._types import Analysis
     from amed_opt.compare._types import SamplerSummary
+    from amed_opt.compare._types import StudySummary
 
 
 def verdict(analysis: Analysis) -> list[str]:
@@ -46,14 +56,22 @@ def verdict(analysis: Analysis) -> list[str]:
     hv_rival = max(baselines, key=lambda s: s.hv.mean)
     wins_hv = amed.hv.mean >= hv_rival.hv.mean
     hv_text, hv_clear = _against("hypervolume", amed, hv_rival, "hv", n_images)
+    q_text += _paired_best(amed, best_q_rival, n_images)
     dominates, detail = _dominates_uniform(amed)
+    noise_text, dominates_clear = _dominations_noise(
+        amed, [s for s in analysis.studies if s.sampler == "amed"]
+    )
     lines = [
         _met(wins_q, q_clear) + " — highest best Q. " + q_text + ".",
         _met(wins_hv, hv_clear) + " — hypervolume at least the best baseline's. " + hv_text + ".",
-        _met(dominates) + " — the front dominates the uniform allocations: " + detail + ".",
+        _met(dominates, dominates_clear)
+        + " — the front dominates the uniform allocations: "
+        + detail
+        + noise_text
+        + ".",
     ]
     met = wins_q + wins_hv + dominates
-    clear = (wins_q and q_clear) + (wins_hv and hv_clear) + dominates
+    clear = (wins_q and q_clear) + (wins_hv and hv_clear) + (dominates and dominates_clear)
     lines.append(
         f"Overall: {met} of 3 parts of the goal met, {clear} of them beyond the noise"
         + (" — AMED wins this comparison." if clear == 3 else ".")
@@ -113,6 +131,73 @@ def _against(
         f"(difference {gap:+.4f}; {seed_text}{se_text}: "
         f"{'beyond' if clear else 'within'} noise)"
     ), clear
+
+
+def _paired_best(amed: SamplerSummary, rival: SamplerSummary, n_images: int) -> str:
+    """The best-Q trials of AMED and `rival` paired on the same images, as a clause."""
+    if amed.best is None or rival.best is None:
+        return ""
+    test = rival.best_versus_amed
+    if test is None:
+        return "; best-Q trials paired on the same images: no per-image data"
+    verdict = "significant" if test.significant else "within noise"
+    return (
+        f"; best-Q trials paired on the same {test.n} images: AMED's accuracy minus "
+        f"{display_name(rival.sampler)}'s {test.text()}, {verdict} at {SIGNIFICANCE:g}"
+        + (
+            f" (paired standard error {100 * test.se:.2f} points, against "
+            f"{100 * _combined_se(amed, rival, n_images):.2f} unpaired)"
+            if math.isfinite(_combined_se(amed, rival, n_images))
+            else ""
+        )
+    )
+
+
+def _combined_se(amed: SamplerSummary, rival: SamplerSummary, n_images: int) -> float:
+    return math.hypot(
+        accuracy_se(_best_accuracy(amed), n_images), accuracy_se(_best_accuracy(rival), n_images)
+    )
+
+
+def _dominations_noise(amed: SamplerSummary, studies: list[StudySummary]) -> tuple[str, bool]:
+    """What the required dominations of uniform allocations rest on, paired on the images: a
+    clause, and whether none of them is within noise."""
+    fastest = min(amed.uniform_dominated, default=None)
+    found = [
+        (study.seed, d)
+        for study in studies
+        for d in study.dominations
+        if d.uniform_bits != fastest
+    ]
+    if not found:
+        return "", True
+    counts = {basis: sum(d.basis == basis for _, d in found) for basis in (ON_ACCURACY, ON_COST)}
+    noisy = [(seed, d) for seed, d in found if d.within_noise]
+    missing = sum(d.basis == NO_IMAGES for _, d in found)
+    if missing == len(found):
+        return (
+            "; no per-image data, so whether these dominations are beyond the accuracy noise "
+            "is not tested"
+        ), True
+    parts = [
+        f"{counts[ON_ACCURACY]} rest on an accuracy gain significant at {SIGNIFICANCE:g}",
+        f"{counts[ON_COST]} on a strictly lower cost alone (computed, not measured; their "
+        "accuracy gain is within noise)",
+        f"{len(noisy)} within noise (no lower cost, and an accuracy gain that is not "
+        "significant"
+        + (
+            ": " + ", ".join(f"{d.uniform_bits}-bit in seed {seed}" for seed, d in noisy)
+            if noisy
+            else ""
+        )
+        + ")",
+    ]
+    if missing:
+        parts.append(f"{missing} have no per-image data")
+    return (
+        f"; paired on the same images (McNemar's exact test), of the {len(found)} dominations "
+        "found above the fastest uniform allocation: " + ", ".join(parts)
+    ), not noisy
 
 
 def _dominates_uniform(amed: SamplerSummary) -> tuple[bool, str]:

@@ -1,8 +1,10 @@
 """The trial evaluator: accuracy of a bit allocation, and its latency and size on the hardware.
 
 `Evaluator.evaluate(bits)` answers the one question every trial asks (METHOD.md §3): top-1
-accuracy on the validation split of the network quantized with `bits`, latency in cycles and
-milliseconds from the hardware model, weight storage in bytes, and cycles per layer.
+accuracy on the validation split of the network quantized with `bits` (with which validation
+images it got right, in the split's fixed order, for paired tests between allocations), latency
+in cycles and milliseconds from the hardware model, weight storage in bytes, and cycles per
+layer.
 
 The network is quantized once, at construction (`quantize_model` on a copy of the float model,
 then `calibrate` on the calibration images); a trial then only switches the layers' bitwidths.
@@ -44,6 +46,7 @@ from amed_opt.evaluation.quantization import quantized_layers
 from amed_opt.evaluation.quantization import recalibrate_batchnorm
 from amed_opt.evaluation.quantization import set_bits
 from amed_opt.evaluation.training import BatchStream
+from amed_opt.evaluation.training import classify_correct
 from amed_opt.evaluation.training import measure_accuracy
 from amed_opt.evaluation.training import seeded
 from amed_opt.evaluation.training import sgd
@@ -54,6 +57,7 @@ from amed_opt.study.bits import LayerBits
 from amed_opt.study.metrics import Pricing
 from amed_opt.study.metrics import TrialMetrics
 from amed_opt.study.metrics import price_allocation
+from amed_opt.study.paired import ImageOutcomes
 from amed_opt.study.spec import EvaluatorMode
 from amed_opt.study.spec import EvaluatorSpec
 
@@ -181,10 +185,15 @@ class Evaluator:
             self._train(steps, fresh=fresh)
         if self._spec.recalibrate_bn:
             recalibrate_batchnorm(self._model, self._calibration, device=self._device)
-        accuracy = measure_accuracy(self._model, self._validation, device=self._device)
+        correct = classify_correct(self._model, self._validation, device=self._device)
+        outcomes = ImageOutcomes.of(correct.numpy())
         self._trials += 1
         return TrialMetrics.from_pricing(
-            accuracy, pricing, train_steps=steps, seconds=time.perf_counter() - started
+            outcomes.correct / outcomes.count,
+            pricing,
+            train_steps=steps,
+            seconds=time.perf_counter() - started,
+            val_correct=outcomes,
         )
 
     def _check(self, bits: BitConfig) -> None:

@@ -44,21 +44,30 @@ def measure_accuracy(model: nn.Module, batches: Batches, *, device: torch.device
     Raises:
         ValueError: If `batches` is empty.
     """
+    correct = classify_correct(model, batches, device=device)
+    return int(correct.sum()) / int(correct.numel())
+
+
+def classify_correct(model: nn.Module, batches: Batches, *, device: torch.device) -> torch.Tensor:
+    """Whether `model` (in eval mode) classifies each image of `batches` correctly (top-1): a
+    boolean CPU tensor, one entry per image, in the order of `batches`.
+
+    Raises:
+        ValueError: If `batches` is empty.
+    """
     was_training = model.training
     model.eval()
-    correct = 0
-    total = 0
+    hits: list[torch.Tensor] = []
     try:
         with torch.no_grad():
             for images, labels in batches:
                 logits = model(images.to(device, non_blocking=True))
-                correct += int((logits.argmax(dim=1) == labels.to(device)).sum())
-                total += int(labels.shape[0])
+                hits.append(logits.argmax(dim=1) == labels.to(device))
     finally:
         model.train(was_training)
-    if total == 0:
+    if not hits or sum(int(h.numel()) for h in hits) == 0:
         raise ValueError("no images to measure accuracy on")
-    return correct / total
+    return torch.cat(hits).cpu()
 
 
 def sgd(

@@ -24,6 +24,7 @@ from hardware import network_latency
 
 if TYPE_CHECKING:
     from amed_opt.study.bits import BitConfig
+    from amed_opt.study.paired import ImageOutcomes
     from hardware import HardwareModel
     from hardware import LayerShape
 
@@ -99,6 +100,9 @@ class TrialMetrics:
         train_steps: QAT steps run in this trial.
         seconds: Wall-clock time of the measurement (0 when the accuracy was recalled).
         energy_uj: Energy of one inference in µJ (None when the hardware prices no energy).
+        val_correct: Which validation images the quantized model classified correctly, in the
+            fixed validation order (None when the accuracy was not measured on images: the
+            synthetic accuracy model).
     """
 
     accuracy: float
@@ -110,10 +114,17 @@ class TrialMetrics:
     train_steps: int = 0
     seconds: float = 0.0
     energy_uj: float | None = None
+    val_correct: ImageOutcomes | None = None
 
     @classmethod
     def from_pricing(
-        cls, accuracy: float, pricing: Pricing, *, train_steps: int = 0, seconds: float = 0.0
+        cls,
+        accuracy: float,
+        pricing: Pricing,
+        *,
+        train_steps: int = 0,
+        seconds: float = 0.0,
+        val_correct: ImageOutcomes | None = None,
     ) -> TrialMetrics:
         """The metrics of an allocation whose accuracy is `accuracy` and cost `pricing`."""
         return cls(
@@ -126,6 +137,7 @@ class TrialMetrics:
             train_steps=train_steps,
             seconds=seconds,
             energy_uj=pricing.energy_uj,
+            val_correct=val_correct,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,4 +152,5 @@ class TrialMetrics:
             "train_steps": self.train_steps,
             "seconds": self.seconds,
             "energy_uj": self.energy_uj,
+            "val_correct": None if self.val_correct is None else self.val_correct.to_attr(),
         }

@@ -2,9 +2,11 @@
 
 It is the only place that writes a trial's user attributes, so every trial in the storage carries
 the same record: the compact allocation, latency in cycles and milliseconds, energy per inference
-in µJ, weight size, per-layer cycles and which layers are memory-bound. A model-size limit becomes
-an Optuna constraint (`size_kib` over the limit, feasible when <= 0); the AMED sampler never
-proposes over-limit allocations, the baselines learn from the constraint.
+in µJ, weight size, per-layer cycles, which layers are memory-bound and, when the accuracy was
+measured on images, which validation images were classified correctly (`val_correct`, see
+`amed_opt.study.paired`). A model-size limit becomes an Optuna constraint (`size_kib` over the
+limit, feasible when <= 0); the AMED sampler never proposes over-limit allocations, the
+baselines learn from the constraint.
 
 A trial whose evaluation fails (the evaluator raises, or returns a NaN or infinite metric) gets
 the user attribute `fail_reason` (one line) and raises `TrialFailure`, which the run loop passes
@@ -23,6 +25,7 @@ from typing import NoReturn
 from typing import Protocol
 
 from amed_opt.study.naming import METRIC_NAMES
+from amed_opt.study.paired import VAL_CORRECT_ATTR
 from amed_opt.study.spec import OBJECTIVE_NAMES
 
 
@@ -125,6 +128,8 @@ class Objective:
         trial.set_user_attr("evaluation_s", round(elapsed, 4))
         if metrics.energy_uj is not None:
             trial.set_user_attr("energy_uj", float(metrics.energy_uj))
+        if metrics.val_correct is not None:
+            trial.set_user_attr(VAL_CORRECT_ATTR, metrics.val_correct.to_attr())
         violation = 0.0
         if self._max_size_bytes is not None:
             violation = (metrics.size_bytes - self._max_size_bytes) / 1024

@@ -14,7 +14,10 @@ from amed_opt.compare._plan import ComparisonPlan
 from amed_opt.evaluation.synthetic import SyntheticEvaluator
 from amed_opt.study.bits import BitConfig
 from amed_opt.study.metrics import TrialMetrics
+from amed_opt.study.metrics import price_allocation
 from amed_opt.study.naming import SPEC_ATTR
+from amed_opt.study.paired import VAL_CORRECT_ATTR
+from amed_opt.study.paired import ImageOutcomes
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import with_overrides
 from hardware import LayerShape
@@ -43,6 +46,39 @@ def _fields(metrics: TrialMetrics) -> tuple[object, ...]:
         metrics.memory_bound_layers,
         dict(metrics.cycles_by_layer),
     )
+
+
+class _ImageEvaluator:
+    """Accuracy on eight images, the first `w_bits` of the first layer right."""
+
+    def __init__(self, hardware: SystolicArray, layers: list[LayerShape]) -> None:
+        self.hardware, self.layers = hardware, layers
+
+    def evaluate(self, bits: BitConfig) -> TrialMetrics:
+        outcomes = ImageOutcomes.of([k < next(iter(bits.values())).w_bits for k in range(8)])
+        pricing = price_allocation(self.hardware, self.layers, bits)
+        return TrialMetrics.from_pricing(outcomes.accuracy, pricing, val_correct=outcomes)
+
+
+def test_memo_recalls_which_images_an_allocation_got_right() -> None:
+    layers = [LayerShape.linear("fc", in_features=256, out_features=10)]
+    hardware = SystolicArray(load_preset("scale-sim"))
+    memo = MemoizedEvaluator(_ImageEvaluator(hardware, layers), hardware, layers)
+    three = BitConfig.uniform(["fc"], 3)
+    measured = memo.evaluate(three)
+    recalled = memo.evaluate(three)
+    assert memo.hits == 1 and recalled.val_correct == measured.val_correct is not None
+    # Learnt from the storage: the stored attribute, or nothing where none was stored.
+    learner = MemoizedEvaluator(_ImageEvaluator(hardware, layers), hardware, layers)
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    assert measured.val_correct is not None
+    attrs = {"bits": "3", VAL_CORRECT_ATTR: measured.val_correct.to_attr()}
+    study.add_trial(optuna.trial.create_trial(values=[0.375, 1.0], user_attrs=attrs))
+    study.add_trial(optuna.trial.create_trial(values=[0.5, 1.0], user_attrs={"bits": "4"}))
+    assert learner.learn(study.get_trials()) == 2
+    assert learner.evaluate(three).val_correct == measured.val_correct
+    assert learner.evaluate(BitConfig.uniform(["fc"], 4)).val_correct is None
+    assert learner.misses == 0
 
 
 def test_memo_measures_accuracy_once_and_prices_latency_on_its_hardware() -> None:

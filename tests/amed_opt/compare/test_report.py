@@ -9,8 +9,11 @@ from amed_opt.compare import Provenance
 from amed_opt.compare._plan import ComparisonPlan
 from amed_opt.compare._report import render_report
 from amed_opt.compare._types import Analysis
+from amed_opt.compare._types import Domination
 from amed_opt.compare._types import Paired
+from amed_opt.compare._types import Point
 from amed_opt.compare._types import Spread
+from amed_opt.study.paired import McNemar
 
 
 def test_sections_come_in_order_with_the_verdict_first(
@@ -54,7 +57,7 @@ def test_tables_show_every_sampler_and_n_a_for_what_is_missing(
     assert "| AMED (MH) | 0.2000 | 0.5000 | n/a | n/a |" in lines
     assert "| AMED (MH) | 0.7000 ± 0.0000 | n/a |" in lines  # best Q at lambda 0.5 and 1
     assert "| 8 | 0.9000 | n/a | 2.0000 | 1.000 |" in lines  # no image count: no standard error
-    assert "| AMED (MH) | 0 | 7 | 0.8800 | n/a | 0.600 | 5.00 | `8 4 6 8` |" in lines
+    assert "| AMED (MH) | 0 | 7 | 0.8800 | n/a | 0.600 | 5.00 | `8 4 6 8` | — |" in lines
     assert "| 0 | 1 | 2 | 0.02 → 0.01 | 4 | 1 | 0.25 | 0.25 | 0.8800 | 0.600 | 5.00 |" in lines
 
 
@@ -125,3 +128,40 @@ def test_no_chains_table_without_amed_chains(
         analysis, studies=[dataclasses.replace(analysis.studies[0], chains=[])]
     )
     assert "### AMED chains" not in render_report(without, plan, provenance, {})
+
+
+def test_dominations_are_tabled_with_their_paired_test_or_the_lack_of_one(
+    analysis: Analysis, plan: ComparisonPlan, provenance: Provenance
+) -> None:
+    test = McNemar(b=1, c=0, n=64, p_value=1.0)
+    dominations = [
+        Domination(4, 3, 6 / 64, 0.9, McNemar(b=6, c=0, n=64, p_value=0.03125), "accuracy"),
+        Domination(6, 5, 1 / 64, 0.95, test, "cost"),
+        Domination(7, 5, 1 / 64, 1.0, test, "within noise"),
+        Domination(8, 2, 0.0, 0.5, None, "no per-image data"),
+    ]
+    study = dataclasses.replace(analysis.studies[0], dominations=dominations)
+    paired = dataclasses.replace(analysis, studies=[study])
+    report = render_report(paired, plan, provenance, {})
+    assert "### Uniform allocations dominated, paired on the same images" in report
+    lines = report.splitlines()
+    assert (
+        "| AMED (MH) | 4 | 1 of 1 | seed 0: trial 3: +9.38 points (b 6, c 0, p 0.0312), "
+        "latency ×0.900, rests on accuracy (p < 0.05) |" in lines
+    )
+    assert "latency ×0.950, rests on a lower cost |" in report
+    assert "latency ×1.000, **within noise** |" in report
+    assert (
+        "| AMED (MH) | 8 | 1 of 1 | seed 0: trial 2: +0.00 points, latency ×0.500, no " in report
+    )
+    # Against AMED's best trial: the paired test, or why there is none.
+    tpe = dataclasses.replace(
+        analysis.samplers[1], best=(0, Point(1, 0.8, 1.0, 0.5, "8 5 5 8")), best_versus_amed=test
+    )
+    rows = render_report(dataclasses.replace(paired, samplers=[analysis.samplers[0], tpe]), plan,
+                         provenance, {})  # fmt: skip
+    assert "| `8 5 5 8` | +1.56 points (b 1, c 0, McNemar p = 1) |" in rows
+    untested = dataclasses.replace(tpe, best_versus_amed=None)
+    rows = render_report(dataclasses.replace(paired, samplers=[analysis.samplers[0], untested]),
+                         plan, provenance, {})  # fmt: skip
+    assert "| `8 5 5 8` | no per-image data |" in rows

@@ -13,10 +13,13 @@ import pytest
 from optuna.trial import TrialState
 
 from amed_opt.compare._studies import curve
+from amed_opt.compare._studies import dominations
 from amed_opt.compare._studies import sampler_summary
 from amed_opt.compare._studies import study_summary
 from amed_opt.compare._types import Point
 from amed_opt.compare._types import StudySummary
+from amed_opt.study.paired import VAL_CORRECT_ATTR
+from amed_opt.study.paired import ImageOutcomes
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import load_spec
 from amed_opt.study.spec import with_overrides
@@ -130,3 +133,36 @@ def test_gain_over_the_uniform_ladder_and_the_pairing_with_amed(
     assert pair.hv == [pytest.approx(0.7 - first.final_hv)]
     assert pair.best_q == [pytest.approx(0.5 - first.final_best_q)]
     assert sampler_summary(SamplerName.AMED, "amed", amed, amed=amed).versus_amed is None
+
+
+def test_the_firmest_domination_of_each_uniform_allocation_is_kept() -> None:
+    def right(*ranges: range) -> dict[str, object]:
+        flags = [any(i in r for r in ranges) for i in range(64)]
+        return ImageOutcomes.of(flags).to_attr()
+
+    uniform = {4: Point(0, 40 / 64, 1.0, 0.5, "8 4 4 8")}
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    # Both as fast as uniform 4 bits. Trial 0 is more accurate (48 images against 40), but its
+    # gain is spread over 28 discordant images (18 against 10: p = 0.19); trial 1's six are all
+    # on its side (p = 0.031).
+    trials = [
+        ((48, "8 5 3 8"), right(range(30), range(40, 58))),
+        ((46, "8 3 5 8"), right(range(46))),
+        ((47, "8 4 5 8"), None),
+    ]
+    for (correct, bits), attr in trials:
+        attrs = {"bits": bits} | ({} if attr is None else {VAL_CORRECT_ATTR: attr})
+        study.add_trial(optuna.trial.create_trial(values=[correct / 64, 1.0], user_attrs=attrs))
+    points = [Point.of_trial(t, 2.0) for t in study.trials]
+    by_number = {t.number: t for t in study.trials}
+    outcomes = {4: ImageOutcomes.from_attr(right(range(40)))}
+    (firm,) = dominations(points, by_number, uniform, outcomes)
+    assert (firm.uniform_bits, firm.trial, firm.basis) == (4, 1, "accuracy")
+    assert firm.test is not None and (firm.test.b, firm.test.c) == (6, 0)
+    # Without the uniform allocation's per-image results nothing is tested: the most accurate.
+    (untested,) = dominations(points, by_number, uniform, {})
+    assert (untested.trial, untested.basis, untested.test) == (0, "no per-image data", None)
+    # Within noise when nothing firmer dominates it.
+    (noisy,) = dominations(points[:1], by_number, uniform, outcomes)
+    assert noisy.basis == "within noise" and noisy.test is not None
+    assert noisy.test.p_value == pytest.approx(0.185, abs=0.001)

@@ -12,6 +12,7 @@ from amed_opt.evaluation.data import Loaders
 from amed_opt.evaluation.evaluator import Evaluator
 from amed_opt.evaluation.evaluator import TrialMetrics
 from amed_opt.evaluation.models import quantizable_layers
+from amed_opt.evaluation.training import classify_correct
 from amed_opt.study.bits import BitConfig
 from amed_opt.study.bits import LayerBits
 from amed_opt.study.spec import EvaluatorMode
@@ -91,6 +92,27 @@ def test_8_bit_matches_float_and_2_bit_costs_accuracy_cycles_and_bytes(
     assert two.size_bytes * 4 == pytest.approx(eight.size_bytes, abs=4)
 
 
+def test_each_trial_records_which_validation_images_it_got_right_in_their_order(
+    trained_tiny_cnn: nn.Module,
+    layers: list[LayerShape],
+    synthetic_loaders: Loaders,
+    toy_hardware: HardwareModel,
+) -> None:
+    evaluator = _evaluator(trained_tiny_cnn, layers, synthetic_loaders, toy_hardware, FRESH)
+    names = [layer.name for layer in layers]
+    n_images = len(synthetic_loaders.validation.dataset)
+    for bits in (BitConfig.uniform(names, 8), _mixed(layers), BitConfig.uniform(names, 2)):
+        metrics = evaluator.evaluate(bits)
+        assert metrics.val_correct is not None and metrics.val_correct.count == n_images
+        vector = metrics.val_correct.array()
+        assert vector.mean() == metrics.accuracy
+        # The same model, classified again image by image over the loader, in its fixed order.
+        again = classify_correct(
+            evaluator.quantized_model, synthetic_loaders.validation, device=CPU
+        )
+        assert vector.tolist() == again.tolist()
+
+
 @pytest.mark.parametrize("steps", [0, 3])
 def test_fresh_trials_are_independent_and_reproducible(
     trained_tiny_cnn: nn.Module,
@@ -109,6 +131,7 @@ def test_fresh_trials_are_independent_and_reproducible(
     other = _evaluator(trained_tiny_cnn, layers, synthetic_loaders, toy_hardware, spec)
     alone = other.evaluate(mixed)
     assert first.accuracy == again.accuracy == alone.accuracy
+    assert first.val_correct == again.val_correct == alone.val_correct
     assert first.train_steps == steps
     after = {k: v.clone() for k, v in evaluator.quantized_model.state_dict().items()}
     evaluator.evaluate(mixed)
@@ -232,4 +255,8 @@ def test_cuda_gives_the_same_metrics_as_cpu(
     assert on_gpu.size_bytes == on_cpu.size_bytes
     # Kernels differ in summation order; allow a couple of images to flip.
     assert on_gpu.accuracy == pytest.approx(on_cpu.accuracy, abs=2 / 96)
+    assert on_gpu.val_correct is not None and on_cpu.val_correct is not None
+    assert on_gpu.val_correct.array().mean() == on_gpu.accuracy
+    flipped = on_gpu.val_correct.array() != on_cpu.val_correct.array()
+    assert flipped.sum() <= 2
     assert next(trained_tiny_cnn.parameters()).device.type == "cpu"
