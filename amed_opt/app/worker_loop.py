@@ -17,6 +17,8 @@ a warning), and a storage locked by another process past the busy timeout (retri
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import logging
 import time
 import warnings
@@ -56,41 +58,77 @@ def _fail_stale(study: optuna.Study, timings: StorageTimings) -> None:
     _fail_silent(study, timings)
 
 
-def _fail_silent(study: optuna.Study, timings: StorageTimings) -> None:
-    """Fail RUNNING trials that never recorded a heartbeat and started more than the grace
-    period ago: their process died between creating the trial and its first heartbeat, and
-    Optuna's stale check skips trials without a heartbeat, so they would stay RUNNING (and hold
-    the budget) forever. A live trial records its first heartbeat as it starts."""
-    storage = study._storage
-    if not isinstance(storage, optuna.storages.RDBStorage):
-        return
-    import sqlalchemy
+def _rdb_storage(study: optuna.Study) -> optuna.storages.RDBStorage | None:
+    """The study's RDB storage under Optuna's cache wrapper, or None for other storages."""
+    storage = getattr(study._storage, "_backend", study._storage)
+    return storage if isinstance(storage, optuna.storages.RDBStorage) else None
+
+
+def _heartbeatless(
+    study: optuna.Study,
+    *,
+    started_before: datetime.datetime | None = None,
+    started_after: datetime.datetime | None = None,
+) -> list[int]:
+    """Ids of the study's RUNNING trials that never recorded a heartbeat, started in the window.
+
+    Times are this machine's local clock, which is what Optuna writes `datetime_start` with.
+    """
+    storage = _rdb_storage(study)
+    if storage is None:
+        return []
     from optuna.storages._rdb import models  # Optuna keeps heartbeats in this private table.
 
     session = storage.scoped_session()
     try:
-        now = session.execute(sqlalchemy.func.now()).scalar()
         rows = (
             session.query(models.TrialModel)
             .filter(models.TrialModel.study_id == study._study_id)
             .filter(models.TrialModel.state == TrialState.RUNNING)
             .all()
         )
-        silent: list[int] = []
-        for row in rows:
-            if row.heartbeats or row.datetime_start is None or now is None:
-                continue
-            started = row.datetime_start.replace(tzinfo=None)
-            if (now.replace(tzinfo=None) - started).total_seconds() > timings.grace_period_s:
-                silent.append(int(row.trial_id))
+        return [
+            int(row.trial_id)
+            for row in rows
+            if not row.heartbeats
+            and row.datetime_start is not None
+            and (started_before is None or row.datetime_start < started_before)
+            and (started_after is None or row.datetime_start >= started_after)
+        ]
     finally:
         storage.scoped_session.remove()
-    for trial_id in silent:
+
+
+def _fail_trials(study: optuna.Study, trial_ids: Sequence[int], why: str) -> None:
+    for trial_id in trial_ids:
         try:
-            storage.set_trial_state_values(trial_id, TrialState.FAIL)
+            study._storage.set_trial_state_values(trial_id, TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # Another worker failed or finished it first.
-        logger.warning("trial id %d never beat its heartbeat; failed as stale", trial_id)
+        logger.warning("trial id %d %s", trial_id, why)
+
+
+def _fail_silent(study: optuna.Study, timings: StorageTimings) -> None:
+    """Fail RUNNING trials that never recorded a heartbeat and started more than the grace
+    period ago: their process died between creating the trial and its first heartbeat, and
+    Optuna's stale check skips trials without a heartbeat, so they would stay RUNNING (and hold
+    the budget) forever. A live trial records its first heartbeat as it starts."""
+    cutoff = datetime.datetime.now() - datetime.timedelta(seconds=timings.grace_period_s)
+    silent = _heartbeatless(study, started_before=cutoff)
+    _fail_trials(study, silent, "never beat its heartbeat; failed as stale")
+
+
+def _fail_interrupted(study: optuna.Study, trial_id: int | None, since: datetime.datetime) -> None:
+    """On Ctrl-C, fail this worker's trial: the one its objective runs, or one it was creating
+    (Optuna creates the trial and then asks the sampler outside the block that fails interrupted
+    trials, so an interrupt there would leave it RUNNING until a later run's stale check)."""
+    with contextlib.suppress(Exception):
+        ids = [] if trial_id is None else [trial_id]
+        if trial_id is None or study._storage.get_trial(trial_id).state != TrialState.RUNNING:
+            ids = _heartbeatless(study, started_after=since)
+        for each in ids:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                study._storage.set_trial_state_values(each, TrialState.FAIL)
 
 
 def _is_lock(error: BaseException | None) -> bool:
@@ -163,9 +201,18 @@ def run_to_budget(
                 time.sleep(WAIT_S)
                 continue
             tracker.trial = None
-            study.optimize(
-                tracker, n_trials=1, callbacks=every_callback, catch=catch, gc_after_trial=False
-            )
+            since = datetime.datetime.now()
+            try:
+                study.optimize(
+                    tracker,
+                    n_trials=1,
+                    callbacks=every_callback,
+                    catch=catch,
+                    gc_after_trial=False,
+                )
+            except KeyboardInterrupt:
+                _fail_interrupted(study, tracker.trial, since)
+                raise
             ran += 1
             lock_failures = 0
         except Exception as error:

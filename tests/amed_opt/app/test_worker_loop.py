@@ -1,0 +1,78 @@
+"""The worker loop's clean-up of trials it cannot finish: never a trial left RUNNING for good."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from amed_opt.app.worker_loop import _fail_interrupted
+from amed_opt.app.worker_loop import _fail_silent
+from amed_opt.app.worker_loop import run_to_budget
+from amed_opt.study.storage import open_storage
+from amed_opt.study.storage_timings import StorageTimings
+
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def new_study(tmp_path: Path, sampler: optuna.samplers.BaseSampler | None = None) -> optuna.Study:
+    storage = open_storage(f"sqlite:///{tmp_path / 'loop.db'}")
+    return optuna.create_study(study_name="loop", storage=storage, sampler=sampler)
+
+
+def states(study: optuna.Study) -> list[TrialState]:
+    return [trial.state for trial in study.get_trials(deepcopy=False)]
+
+
+def test_a_trial_without_heartbeat_is_failed_only_after_the_grace_period(tmp_path: Path) -> None:
+    study = new_study(tmp_path)
+    study.ask()  # created, never beat its heartbeat (its process "died" right there)
+    timings = StorageTimings(heartbeat_interval_s=1, grace_period_s=2)
+    _fail_silent(study, timings)
+    assert states(study) == [TrialState.RUNNING]
+    time.sleep(2.2)
+    _fail_silent(study, timings)
+    assert states(study) == [TrialState.FAIL]
+
+
+def test_an_interrupt_fails_only_the_trials_created_since_the_call(tmp_path: Path) -> None:
+    study = new_study(tmp_path)
+    study.ask()
+    time.sleep(0.01)
+    since = datetime.datetime.now()
+    study.ask()
+    _fail_interrupted(study, None, since)
+    assert states(study) == [TrialState.RUNNING, TrialState.FAIL]
+
+
+class InterruptedSampler(optuna.samplers.RandomSampler):
+    """Ctrl-C while the sampler works: after Optuna created the trial, before the objective."""
+
+    def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_inside_the_sampler_leaves_no_trial_running(tmp_path: Path) -> None:
+    study = new_study(tmp_path, InterruptedSampler(seed=0))
+    with pytest.raises(KeyboardInterrupt):
+        run_to_budget(study, lambda trial: trial.suggest_float("x", 0, 1), 3)
+    assert states(study) == [TrialState.FAIL]
+
+
+def test_ctrl_c_inside_the_objective_fails_that_trial(tmp_path: Path) -> None:
+    study = new_study(tmp_path)
+
+    def objective(trial: optuna.Trial) -> float:
+        if trial.number == 1:
+            raise KeyboardInterrupt
+        return trial.suggest_float("x", 0, 1)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_to_budget(study, objective, 3)
+    assert states(study) == [TrialState.COMPLETE, TrialState.FAIL]
