@@ -82,7 +82,8 @@ class ProposalSettings:
             choices = ", ".join(repr(b.value) for b in Boundary)
             raise ValueError(f"boundary must be one of {choices}, got {self.boundary!r}") from None
         object.__setattr__(self, "boundary", boundary)
-        if n_flips % 2 == 0 and boundary is Boundary.FORCED:
+        # Weighted choices move a random number of parameters, so no parity is kept.
+        if n_flips % 2 == 0 and boundary is Boundary.FORCED and self.layer_weights is None:
             warnings.warn(
                 f"n_flips={n_flips} is even: every move keeps the parity of the summed list "
                 "indices, so each chain only reaches half of the search space",

@@ -125,6 +125,8 @@ def test_even_n_flips_warn_about_parity_only_with_the_forced_boundary() -> None:
         warnings.simplefilter("error")
         ProposalSettings(n_flips=2, boundary="lazy")
         ProposalSettings(n_flips=3)
+        # Weighted choices move a random number of parameters: no parity is kept.
+        ProposalSettings(n_flips=2, layer_weights={"a": 1.0, "b": 2.0})
 
 
 def test_the_kernel_refuses_more_flips_than_movable_parameters() -> None:
