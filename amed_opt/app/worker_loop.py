@@ -59,9 +59,12 @@ def _fail_stale(study: optuna.Study, timings: StorageTimings) -> None:
 
 
 def _rdb_storage(study: optuna.Study) -> optuna.storages.RDBStorage | None:
-    """The study's RDB storage under Optuna's cache wrapper, or None for other storages."""
+    """The study's RDB storage under Optuna's cache wrapper, if it records heartbeats (without
+    them every running trial would look heartbeat-less); None otherwise."""
     storage = getattr(study._storage, "_backend", study._storage)
-    return storage if isinstance(storage, optuna.storages.RDBStorage) else None
+    if not isinstance(storage, optuna.storages.RDBStorage):
+        return None
+    return storage if storage.get_heartbeat_interval() is not None else None
 
 
 def _heartbeatless(

@@ -51,6 +51,17 @@ def test_an_interrupt_fails_only_the_trials_created_since_the_call(tmp_path: Pat
     assert states(study) == [TrialState.RUNNING, TrialState.FAIL]
 
 
+def test_without_heartbeats_no_running_trial_is_taken_for_dead(tmp_path: Path) -> None:
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'plain.db'}")
+    study = optuna.create_study(study_name="plain", storage=storage)
+    since = datetime.datetime.now()
+    study.ask()
+    time.sleep(1.1)
+    _fail_silent(study, StorageTimings(heartbeat_interval_s=0.5, grace_period_s=1))
+    _fail_interrupted(study, None, since)
+    assert states(study) == [TrialState.RUNNING]
+
+
 class InterruptedSampler(optuna.samplers.RandomSampler):
     """Ctrl-C while the sampler works: after Optuna created the trial, before the objective."""
 
