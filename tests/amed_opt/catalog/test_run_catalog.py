@@ -94,6 +94,12 @@ STUDY_FILE_CASES = [
     ("weights-empty", {"sampler": "latency_weights = []"}, "sampler.latency_weights"),
     ("threshold-above-one", {"sampler": "accuracy_threshold = 2.0"}, "accuracy_threshold"),
     ("sampler-name", {"sampler": 'name = "cmaes"'}, "sampler.name must be one of"),
+    ("layer-choice", {"sampler": 'layer_choice = "random"'}, "sampler.layer_choice must be one"),
+    (
+        "cost-choice-with-size-limit",
+        {"sampler": 'layer_choice = "cost"', "search": "max_size_kib = 9000.0"},
+        "sampler.layer_choice",
+    ),
     ("one-bitwidth", {"search": "bits = [4]"}, "search.bits must list at least two"),
     ("bits-out-of-range", {"search": "bits = [1, 4]"}, "search.bits values must be in"),
     ("size-limit-infeasible", {"search": "max_size_kib = 1.0"}, "KiB"),
