@@ -112,6 +112,21 @@ def storage_timings_from(environ: Mapping[str, str]) -> StorageTimings:
     return StorageTimings(**chosen)  # type: ignore[arg-type]
 
 
+def add_trial_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that name one finished trial of a stored study (finetune, export):
+    `--study`, `--trial`, `--sampler`, `--seed`, `--storage` and `--results-dir`."""
+    parser.add_argument("--study", required=True, help="study name or .toml path")
+    parser.add_argument(
+        "--trial", required=True, type=non_negative_int, help="trial number in the study"
+    )
+    parser.add_argument("--sampler", help="the sampler the study was run with (default: spec)")
+    parser.add_argument("--seed", type=seed_int, help="the seed the study was run with")
+    add_storage_argument(parser, "the study's")
+    parser.add_argument(
+        "--results-dir", type=Path, default=Path("results"), help="where the default study is"
+    )
+
+
 def add_storage_argument(parser: argparse.ArgumentParser, default_help: str) -> None:
     """`--storage URL`, defaulting to `$AMED_OPT_STORAGE` when that is set and not empty.
 

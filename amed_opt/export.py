@@ -21,11 +21,10 @@ from pathlib import Path
 
 from amed_opt.cli import OneLineParser
 from amed_opt.cli import add_machine_arguments
-from amed_opt.cli import add_storage_argument
+from amed_opt.cli import add_trial_arguments
 from amed_opt.cli import configure_logging
 from amed_opt.cli import non_negative_int
 from amed_opt.cli import run_guarded
-from amed_opt.cli import seed_int
 
 
 PROGRAM = "amed-opt export"
@@ -37,13 +36,7 @@ def build_parser() -> OneLineParser:
         prog="python -m amed_opt.export",
         description="Export the allocation of one trial as a QDQ ONNX file with export.json.",
     )
-    parser.add_argument("--study", required=True, help="study name or .toml path")
-    parser.add_argument(
-        "--trial", required=True, type=non_negative_int, help="trial number in the study"
-    )
-    parser.add_argument("--sampler", help="the sampler the study was run with (default: spec)")
-    parser.add_argument("--seed", type=seed_int, help="the seed the study was run with")
-    add_storage_argument(parser, "the study's")
+    add_trial_arguments(parser)
     parser.add_argument(
         "--finetune-epochs",
         type=non_negative_int,
@@ -51,9 +44,6 @@ def build_parser() -> OneLineParser:
         help="fine-tuning epochs before the export (default 0: calibrate only)",
     )
     parser.add_argument("--out", required=True, type=Path, help="export folder")
-    parser.add_argument(
-        "--results-dir", type=Path, default=Path("results"), help="where the default study is"
-    )
     add_machine_arguments(parser, progress=False)
     return parser
 

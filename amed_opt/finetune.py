@@ -16,11 +16,10 @@ from pathlib import Path
 
 from amed_opt.cli import OneLineParser
 from amed_opt.cli import add_machine_arguments
-from amed_opt.cli import add_storage_argument
+from amed_opt.cli import add_trial_arguments
 from amed_opt.cli import configure_logging
 from amed_opt.cli import non_negative_int
 from amed_opt.cli import run_guarded
-from amed_opt.cli import seed_int
 
 
 PROGRAM = "amed-opt finetune"
@@ -32,10 +31,7 @@ def build_parser() -> OneLineParser:
         prog="python -m amed_opt.finetune",
         description="Fine-tune the allocation of one trial, report it and export it.",
     )
-    parser.add_argument("--study", required=True, help="study name or .toml path")
-    parser.add_argument(
-        "--trial", required=True, type=non_negative_int, help="trial number in the study"
-    )
+    add_trial_arguments(parser)
     parser.add_argument(
         "--epochs", type=non_negative_int, default=1, help="fine-tuning epochs (default 1)"
     )
@@ -50,10 +46,6 @@ def build_parser() -> OneLineParser:
     parser.add_argument(
         "--temperature", type=float, help="distillation temperature (default: the recipe's)"
     )
-    parser.add_argument("--sampler", help="the sampler the study was run with (default: spec)")
-    parser.add_argument("--seed", type=seed_int, help="the seed the study was run with")
-    add_storage_argument(parser, "the study's")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"))
     parser.add_argument("--out", type=Path, help="output folder (default results/finetune/...)")
     parser.add_argument(
         "--export",
