@@ -58,6 +58,7 @@ __all__ = [
     "Proposal",
     "ProposalKernel",
     "draw_neighbour",
+    "ends_log_ratio",
     "hastings_log_ratio",
     "iter_neighbours",
     "log_proposal_probability",
@@ -206,6 +207,16 @@ def hastings_log_ratio(source: State, target: State, *, sizes: Sequence[int]) ->
         for p, (a, b) in enumerate(zip(source, target, strict=True))
         if a != b
     )
+
+
+def ends_log_ratio(
+    boundary: Boundary, source: State, target: State, *, sizes: Sequence[int]
+) -> float:
+    """The Hastings factor of the end rule alone: 0 for LAZY (symmetric), `hastings_log_ratio`
+    for FORCED. A kernel adds its redraw normalisers `log Z(source) - log Z(target)`."""
+    if boundary is Boundary.LAZY:
+        return 0.0
+    return hastings_log_ratio(source, target, sizes=sizes)
 
 
 def iter_neighbours(
@@ -362,11 +373,7 @@ class NeighbourProposal:
 
     def _log_q_ratio(self, head: State, target: State) -> float:
         """`log q_F(head | target) - log q_F(target | head)` for a proposal `target`."""
-        ends = (
-            0.0
-            if self._boundary is Boundary.LAZY
-            else hastings_log_ratio(head, target, sizes=self._space.sizes)
-        )
+        ends = ends_log_ratio(self._boundary, head, target, sizes=self._space.sizes)
         return ends + self.log_normaliser(head) - self.log_normaliser(target)
 
     def draw(self, head: State, rng: np.random.Generator) -> Proposal:

@@ -38,7 +38,7 @@ import numpy as np
 from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._proposals import Proposal
 from amed_opt.samplers._proposals import State
-from amed_opt.samplers._proposals import hastings_log_ratio
+from amed_opt.samplers._proposals import ends_log_ratio
 from amed_opt.samplers._space import OrderedSearchSpace
 
 
@@ -145,11 +145,7 @@ class WeightedProposal:
         return log_q - self.log_normaliser(source)
 
     def _log_q_ratio(self, head: State, target: State) -> float:
-        ends = (
-            0.0
-            if self._boundary is Boundary.LAZY
-            else hastings_log_ratio(head, target, sizes=self._space.sizes)
-        )
+        ends = ends_log_ratio(self._boundary, head, target, sizes=self._space.sizes)
         return ends + self.log_normaliser(head) - self.log_normaliser(target)
 
     def draw(self, head: State, rng: np.random.Generator) -> Proposal:
