@@ -34,7 +34,8 @@ def _setup(data: dict[str, Any]) -> tuple[str, list[str], list[str]]:
     analysis = data["analysis"]
     plan = data["plan"]
     preset = plan["study"]["hardware"]["preset"]
-    name = f"{plan['study']['name']} / {preset}"
+    study = plan["study"]["name"].removesuffix(f"-{preset}")
+    name = f"{study} / {preset}"
     samplers = {s["sampler"]: s for s in analysis["samplers"]}
     seeds = sorted({seed for s in analysis["samplers"] for seed in s["seeds"]})
     if any(seed < REPORTING_SEEDS_FROM for seed in seeds):
