@@ -52,8 +52,9 @@ class GreedySampler(BaseSampler):
             which each round evaluates its candidates.
         score: `values -> float`, higher is better; picks the start among `candidates`.
         candidates: Start allocations (e.g. the uniform ladder, highest bits first). The walk
-            starts at the COMPLETE one of highest `score`; with none finished, at the allocation
-            with every parameter at its highest value (evaluated first if needed). The sampler
+            starts at the COMPLETE one of highest `score` among those it can lower a parameter
+            of (all of them if none can be lowered); with none finished, at the allocation with
+            every parameter at its highest value (evaluated first if needed). The sampler
             never proposes the candidates itself: enqueue them (they count in the budget).
         accuracy_index: Position of the accuracy (maximized) in a trial's values.
         latency_index: Position of the latency (minimized) in a trial's values.
@@ -175,7 +176,10 @@ class GreedySampler(BaseSampler):
         finished = [c for c in self._candidates if c in done]
         if not finished:
             return self._top
-        return max(finished, key=lambda c: self._score(done[c]))  # first among equal scores
+        # A walk from the bottom (every parameter at its lowest value) could lower nothing and
+        # would only fall back to random draws: start from the best candidate it can descend from.
+        descending = [c for c in finished if self._lowered(c)] or finished
+        return max(descending, key=lambda c: self._score(done[c]))  # first among equal scores
 
     def _lowered(self, state: State) -> list[State]:
         """Every allocation one parameter lower than `state` that the filter accepts."""

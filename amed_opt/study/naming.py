@@ -78,8 +78,9 @@ def describe_sampler(spec: StudySpec) -> str:
         SamplerName.RANDOM: "Optuna RandomSampler",
         SamplerName.GREEDY: (
             "Greedy descent in the manner of AIMET's AMP: from the best uniform allocation "
-            f"(Q at lambda {settings.latency_weights[0]:g}), each round evaluates every searched "
-            "layer one step lower and keeps the one losing the least accuracy per latency saved"
+            f"it can lower (Q at lambda {settings.latency_weights[0]:g}), each round evaluates "
+            "every searched layer one step lower and keeps the one losing the least accuracy per "
+            "latency saved"
         ),
     }[settings.name]
     if settings.start is ChainStart.BEST_UNIFORM:

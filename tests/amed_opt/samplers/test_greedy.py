@@ -96,8 +96,15 @@ def test_starts_from_the_best_enqueued_uniform_allocation() -> None:
         study.enqueue_trial(dict.fromkeys(LAYERS, bits))
     study.optimize(objective, n_trials=len(BITS) + 1)
     # Q = accuracy - latency / REFERENCE is highest at uniform 2 bits on this landscape, which
-    # has nothing lower: the walk is over at once.
-    assert study.trials[-1].system_attrs["greedy:proposal"]["kind"] == "fallback"
+    # has nothing lower: the walk starts from the best allocation it can descend from instead.
+    score = QualityScore(latency_reference=REFERENCE)
+    ladder = zip(reversed(BITS), study.trials[: len(BITS)], strict=True)
+    scores = {bits: score(trial.values) for bits, trial in ladder}
+    assert max(scores, key=scores.__getitem__) == 2
+    assert max((b for b in BITS if b > 2), key=scores.__getitem__) == 3
+    step = study.trials[-1]
+    assert step.system_attrs["greedy:proposal"]["kind"] == "step"
+    assert step.params == {"a": 2, "b": 3, "c": 3}  # round 0 from uniform 3: a lowered first
 
     heavy = QualityScore(latency_reference=REFERENCE, latency_weight=0.0)  # accuracy alone
     sampler = GreedySampler(
