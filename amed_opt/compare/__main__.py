@@ -19,6 +19,7 @@ from amed_opt.cli import add_machine_arguments
 from amed_opt.cli import add_objectives_argument
 from amed_opt.cli import add_storage_argument
 from amed_opt.cli import configure_logging
+from amed_opt.cli import non_negative_int
 from amed_opt.cli import positive_int
 from amed_opt.cli import run_guarded
 from amed_opt.study.spec import EvaluatorMode
@@ -37,16 +38,6 @@ def _weight(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
     return value
 
 
@@ -74,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--first-seed",
-        type=_non_negative_int,
+        type=non_negative_int,
         help="first sampler seed (default: the study's); seeds >= 100 are reporting seeds, "
         "on which no setting was tuned",
     )
