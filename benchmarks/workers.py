@@ -32,7 +32,8 @@ import optuna
 
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+# the package first: tests/amed_opt (its tests) would otherwise shadow it as a namespace package
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # tests/: postgres_cluster
 
 WORKER = textwrap.dedent(
     """

@@ -29,6 +29,8 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from amed_opt.samplers import ParamChecks
+from amed_opt.samplers import prefill_params
 from amed_opt.study.storage import DEFAULT_TIMINGS
 from amed_opt.study.storage import StorageError
 from amed_opt.study.storage import StorageTimings
@@ -147,14 +149,18 @@ def _is_lock(error: BaseException | None) -> bool:
 
 
 class _Tracker:
-    """The trial this worker is running (to recognise one that another worker failed)."""
+    """The trial this worker is running (to recognise one that another worker failed); writes
+    the sampler's parameters of each trial in one transaction before the objective asks for
+    them (`prefill_params`)."""
 
     def __init__(self, objective: Callable[[optuna.Trial], Any]) -> None:
         self.objective = objective
         self.trial: int | None = None
+        self._checks = ParamChecks()
 
     def __call__(self, trial: optuna.Trial) -> Any:
         self.trial = trial._trial_id
+        prefill_params(trial, self._checks)
         return self.objective(trial)
 
 

@@ -11,6 +11,8 @@ bit-lowering baseline of `amed_opt.compare` (docs/compare.md).
 See `docs/sampler.md`.
 """
 
+from amed_opt.samplers._batched import ParamChecks
+from amed_opt.samplers._batched import prefill_params
 from amed_opt.samplers._greedy import GreedySampler
 from amed_opt.samplers._history import ChainStep
 from amed_opt.samplers._history import chain_history
@@ -31,6 +33,8 @@ from amed_opt.samplers._temperature import TemperatureSchedule
 
 
 __all__ = [
+    "ParamChecks",
+    "prefill_params",
     "BestOfCandidates",
     "Boundary",
     "ChainSettings",

@@ -51,6 +51,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from amed_opt.samplers._batched import write_trial_attrs
 from amed_opt.samplers._cas import compare_and_set
 from amed_opt.samplers._records import ChainState
 from amed_opt.samplers._records import DecisionRecord
@@ -292,22 +293,22 @@ class ChainStorage:
         gets `mh_speculative` (its proposal left the chain's path) or `mh_stale` (anything
         else), holding the reason.
         """
-        storage = study._storage
-        storage.set_trial_system_attr(trial_id, DECISION_KEY, record.to_json())
-        if not self._user_attrs:
-            return
-        if record.stale:
+        system = {DECISION_KEY: record.to_json()}
+        user: dict[str, object] = {}
+        if self._user_attrs and record.stale:
             kind = "speculative" if record.reason.startswith("speculative") else "stale"
-            storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}{kind}", record.reason)
-            return
-        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}chain", proposal.chain)
-        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}step", proposal.step)
-        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}parent", proposal.parent)
-        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}score", record.score)
-        storage.set_trial_user_attr(
-            trial_id, f"{USER_ATTR_PREFIX}acceptance_probability", record.acceptance_probability
-        )
-        storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}accepted", record.accepted)
+            user[f"{USER_ATTR_PREFIX}{kind}"] = record.reason
+        elif self._user_attrs:
+            user = {
+                f"{USER_ATTR_PREFIX}chain": proposal.chain,
+                f"{USER_ATTR_PREFIX}step": proposal.step,
+                f"{USER_ATTR_PREFIX}parent": proposal.parent,
+                f"{USER_ATTR_PREFIX}score": record.score,
+                f"{USER_ATTR_PREFIX}acceptance_probability": record.acceptance_probability,
+                f"{USER_ATTR_PREFIX}accepted": record.accepted,
+            }
+        # One transaction: seven single writes were a third of a trial's storage time.
+        write_trial_attrs(study._storage, trial_id, user=user, system=system)
 
     def commit_chain(
         self,
