@@ -146,8 +146,9 @@ def prefill_params(trial: optuna.Trial, checks: ParamChecks) -> bool:
         return False
     study_id = trial.study._study_id
     previous = {name: checks.previous(study_id, name) for name in todo}
+    known = {name: p for name, p in previous.items() if p is not None}
     with _session(backend) as session:
-        if any(p is None for p in previous.values()):
+        if len(known) < len(todo):
             # First trial of this worker: Optuna's own writes, which look up and check each
             # name's stored distribution.
             for name, (value, distribution) in todo.items():
@@ -166,7 +167,7 @@ def prefill_params(trial: optuna.Trial, checks: ParamChecks) -> bool:
 
             _running_trial(backend, session, trial._trial_id)
             for name, (_, distribution) in todo.items():
-                check_distribution_compatibility(previous[name], distribution)
+                check_distribution_compatibility(known[name], distribution)
             session.add_all(
                 models.TrialParamModel(
                     trial_id=trial._trial_id,
