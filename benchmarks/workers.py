@@ -1,6 +1,6 @@
 """Trials and committed chain steps per minute with 1, 2, 4 and 8 workers on one study.
 
-Run: `python benchmarks/workers.py [--trial-s 1.0] [--trials-per-worker 6] [--workers 1 2 4 8]
+Run: `python benchmarks/workers.py [--trial-s 1.0] [--trials-per-worker 10] [--workers 1 2 4 8]
 [--storages sqlite postgresql] [--chains one per-worker]` (PostgreSQL: a throw-away cluster,
 as in the tests; needs Debian's postgresql and the postgres extra).
 
@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import optuna
@@ -49,7 +48,7 @@ WORKER = textwrap.dedent(
     LAYERS = [f"layer{i}" for i in range(21)]  # ResNet-18's searched layers
 
     url, budget, n_chains = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    trial_s, at = float(sys.argv[4]), float(sys.argv[5])
+    trial_s = float(sys.argv[4])
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     sampler = MetropolisHastingsSampler(
         search_space={n: CategoricalDistribution(BITS) for n in LAYERS},
@@ -57,7 +56,8 @@ WORKER = textwrap.dedent(
         start=FixedStart({n: 8 for n in LAYERS}),
         seed=0,
     )
-    time.sleep(max(0.0, at - time.time()))
+    print("ready", flush=True)
+    sys.stdin.readline()  # every worker starts at once, after all have imported
     storage = open_storage(url)
     try:
         study = optuna.create_study(
@@ -84,17 +84,23 @@ WORKER = textwrap.dedent(
 def run(url: str, workers: int, budget: int, n_chains: int, trial_s: float) -> dict[str, float]:
     script = Path(tempfile.mkdtemp()) / "worker.py"
     script.write_text(WORKER)
-    at = time.time() + 3.0 + 0.3 * workers
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), url, str(budget), str(n_chains), str(trial_s), str(at)],
+            [sys.executable, str(script), url, str(budget), str(n_chains), str(trial_s)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             env=env,
         )
         for _ in range(workers)
     ]
+    for proc in procs:  # a barrier: the imports of N processes are not measured
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     outside = ran = 0.0
     for proc in procs:
         out, _ = proc.communicate()
@@ -122,7 +128,7 @@ def run(url: str, workers: int, budget: int, n_chains: int, trial_s: float) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trial-s", type=float, default=1.0)
-    parser.add_argument("--trials-per-worker", type=int, default=6)
+    parser.add_argument("--trials-per-worker", type=int, default=10)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--storages", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--chains", nargs="+", default=["one", "per-worker"])

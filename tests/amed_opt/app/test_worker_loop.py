@@ -87,3 +87,18 @@ def test_ctrl_c_inside_the_objective_fails_that_trial(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_to_budget(study, objective, 3)
     assert states(study) == [TrialState.COMPLETE, TrialState.FAIL]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_the_budget_counts_finished_and_running_trials_in_the_database(tmp_path: Path) -> None:
+    from amed_opt.app.worker_loop import _counts
+
+    counted = []
+    for study in (new_study(tmp_path), optuna.create_study()):  # SQL count, Optuna's cache
+        complete, pruned, fail = TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL
+        for state in (complete, complete, pruned, fail):
+            trial = study.ask()
+            study.tell(trial, 1.0 if state == TrialState.COMPLETE else None, state=state)
+        study.ask()
+        counted.append(_counts(study))
+    assert counted == [(3, 1), (3, 1)]
