@@ -11,10 +11,12 @@ not cap the scaling; the sampler, the storage and the budget loop are the real o
 Each configuration runs `--trials-per-worker` x N trials in N processes on an empty storage.
 
 Columns: trials per minute, committed chain steps per minute (speculative and stale trials do
-not count), the scaling efficiency of steps (`steps/min at N / (N x steps/min at 1)`), and the
-time a worker spends outside the evaluator per trial (sampler, storage, waits for earlier steps).
-`one` chain is the r18 study's setting (pre-fetching along the rejection path); `per-worker`
-gives N chains to N workers.
+not count), the scaling efficiency of steps (`steps/min at N / (N x steps/min at 1)`), the
+pre-fetching scheme's own bound on that efficiency at the measured acceptance rate `a`
+(`(1 - (1 - a)^k) / (a k)` with `k` workers per chain; 1 when no worker shares a chain), the
+acceptance rate, and the time a worker spends outside the evaluator per trial (sampler,
+storage, waits for earlier steps). `one` chain: every worker on one chain (pre-fetching along
+the rejection path, the paper's one-chain sampler); `per-worker`: N chains for N workers.
 """
 
 from __future__ import annotations
@@ -115,13 +117,21 @@ def run(url: str, workers: int, budget: int, n_chains: int, trial_s: float) -> d
     start = min(t.datetime_start for t in trials if t.datetime_start)
     end = max(t.datetime_complete for t in trials if t.datetime_complete)
     minutes = (end - start).total_seconds() / 60
+    moves = [r for c in range(n_chains) for r in chain_history(study, c) if r.kind == "move"]
     steps = sum(
         sum(1 for r in chain_history(study, c) if r.kind != "adopted") for c in range(n_chains)
     )
+    acceptance = sum(r.accepted for r in moves) / max(len(moves), 1)
+    # Pre-fetching k = workers / chains trials per chain commits (1 - (1 - a)^k) / a steps per
+    # round of k trials (docs/sampler.md): the scheme's own bound on the efficiency.
+    k = max(1.0, workers / n_chains)
+    bound = 1.0 if acceptance == 0 else (1 - (1 - acceptance) ** k) / (acceptance * k)
     return {
         "trials_min": len(trials) / minutes,
         "steps_min": steps / minutes,
         "outside_ms": 1000 * outside / max(ran, 1),
+        "acceptance": acceptance,
+        "bound": bound,
     }
 
 
@@ -140,7 +150,10 @@ def main() -> None:
         f"Emulated GPU-bound trials ({args.trial_s:.2f} s wait each), "
         f"{args.trials_per_worker} trials per worker"
     )
-    print("storage     chains      N  trials/min  steps/min  efficiency  outside-eval ms/trial")
+    print(
+        "storage     chains      N  trials/min  steps/min  efficiency  bound  acceptance"
+        "  outside-eval ms/trial"
+    )
     with postgres_cluster() as server:
         for storage in args.storages:
             for chains in args.chains:
@@ -156,8 +169,8 @@ def main() -> None:
                     efficiency = row["steps_min"] / (n * base)
                     print(
                         f"{storage:<11} {chains:<10} {n:>2}  {row['trials_min']:>10.1f}  "
-                        f"{row['steps_min']:>9.1f}  {efficiency:>10.2f}  "
-                        f"{row['outside_ms']:>10.0f}",
+                        f"{row['steps_min']:>9.1f}  {efficiency:>10.2f}  {row['bound']:>5.2f}  "
+                        f"{row['acceptance']:>10.2f}  {row['outside_ms']:>10.0f}",
                         flush=True,
                     )
 
