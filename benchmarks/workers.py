@@ -15,8 +15,9 @@ not count), the scaling efficiency of steps (`steps/min at N / (N x steps/min at
 pre-fetching scheme's own bound on that efficiency at the measured acceptance rate `a`
 (`(1 - (1 - a)^k) / (a k)` with `k` workers per chain; 1 when no worker shares a chain), the
 acceptance rate, and the time a worker spends outside the evaluator per trial (sampler,
-storage, waits for earlier steps). `one` chain: every worker on one chain (pre-fetching along
-the rejection path, the paper's one-chain sampler); `per-worker`: N chains for N workers.
+storage, waits for earlier steps; up to the end of its last trial). `one` chain: every worker
+on one chain (pre-fetching along the rejection path, the paper's one-chain sampler);
+`per-worker`: N chains for N workers.
 """
 
 from __future__ import annotations
@@ -76,9 +77,16 @@ WORKER = textwrap.dedent(
         inside[0] += time.perf_counter() - started
         # An accuracy-like score: the chain accepts roughly a third of its moves.
         return 0.9 - sum((8 - params[n]) ** 2 for n in LAYERS) * 0.001
+    ended = [0.0]
+
+    def on_trial_end(study, trial):
+        ended[0] = time.perf_counter()
+
     began = time.perf_counter()
-    ran = run_to_budget(study, objective, budget)
-    print(ran, time.perf_counter() - began - inside[0])
+    ran = run_to_budget(study, objective, budget, on_trial_end=on_trial_end)
+    # Up to the end of this worker's last trial: the wait for the others' last trials, once the
+    # budget is taken, is idle time, not time spent per trial.
+    print(ran, max(ended[0], began) - began - inside[0])
     """
 )
 

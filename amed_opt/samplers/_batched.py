@@ -1,4 +1,5 @@
-"""Several writes to one running trial in one storage transaction.
+"""Batched storage access: several writes to one running trial in one transaction, and the
+states of several trials in one read.
 
 Optuna writes each suggested parameter and each trial attribute in its own transaction. On an
 RDB storage a transaction costs a round trip and a commit (on SQLite a write lock and a WAL
@@ -10,6 +11,8 @@ transaction:
 * `write_trial_attrs` — trial user and system attributes (the MH decision's seven attributes).
 * `prefill_params` — the sampler's relative parameters of a trial, written before the objective
   suggests them; Optuna then finds each one already set and does not write it again.
+* `trial_states` — the states of the trials a proposal must check (the running claims of every
+  chain), in one query where Optuna would load each whole trial (two queries and its rows).
 
 Both write the rows Optuna writes (its private `optuna.storages._rdb.models`), after Optuna's
 own "trial is still running" check. A worker's first trial writes its parameters through
@@ -23,6 +26,7 @@ one-at-a-time calls.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from typing import Any
@@ -32,9 +36,10 @@ if TYPE_CHECKING:
     import optuna
     from optuna.distributions import BaseDistribution
     from optuna.storages import BaseStorage
+    from optuna.trial import TrialState
 
 
-__all__ = ["ParamChecks", "prefill_params", "write_trial_attrs"]
+__all__ = ["ParamChecks", "prefill_params", "trial_states", "write_trial_attrs"]
 
 
 def _rdb(storage: BaseStorage) -> Any | None:
@@ -182,3 +187,26 @@ def prefill_params(trial: optuna.Trial, checks: ParamChecks) -> bool:
         cached.distributions[name] = distribution
         cached.params[name] = value
     return True
+
+
+def trial_states(
+    storage: BaseStorage, study_id: int, numbers: Collection[int]
+) -> dict[int, TrialState]:
+    """The states of the study's trials `numbers`, read in one query on RDB storages; `{}` on
+    other storages (the caller then reads each trial)."""
+    backend = _rdb(storage)
+    if backend is None or not numbers:
+        return {}
+    import sqlalchemy
+    from optuna.storages._rdb import models
+    from optuna.trial import TrialState
+
+    table = models.TrialModel.__table__
+    query = (
+        sqlalchemy.select(table.c.number, table.c.state)
+        .where(table.c.study_id == study_id)
+        .where(table.c.number.in_(sorted(numbers)))
+    )
+    with backend.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return {int(number): TrialState[str(getattr(s, "name", s))] for number, s in rows}

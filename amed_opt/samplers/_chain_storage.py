@@ -44,6 +44,7 @@ import os
 import uuid
 import weakref
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from amed_opt.samplers._batched import trial_states
 from amed_opt.samplers._batched import write_trial_attrs
 from amed_opt.samplers._cas import compare_and_set
 from amed_opt.samplers._records import ChainState
@@ -174,11 +176,14 @@ class ChainStorage:
         except KeyError:
             return None
 
-    def decision_counts(self, study: Study, number: int) -> bool:
+    def decision_counts(
+        self, study: Study, number: int, states: Mapping[int, TrialState] | None = None
+    ) -> bool:
         """Whether the decision recorded on trial `number` is final.
 
         It is when this process made it, or when the trial is finished in the state that the
-        decision was made for.
+        decision was made for. `states`: trial states read earlier in one query (`views`); a
+        trial they show unfinished is taken as unfinished.
         """
         memory = self.memory(study)
         if number in memory.decided:
@@ -186,6 +191,8 @@ class ChainStorage:
         known = memory.finished.get(number)
         if known is not None:
             return known
+        if states and number in states and not states[number].is_finished():
+            return False
         trial = self._trial_by_number(study, number)
         if trial is None:
             return False
@@ -201,26 +208,58 @@ class ChainStorage:
         memory.finished[number] = counts
         return counts
 
-    def running(self, study: Study, number: int) -> bool:
-        """Whether trial `number` is RUNNING (one lookup; finished trials are remembered)."""
+    def running(
+        self, study: Study, number: int, states: Mapping[int, TrialState] | None = None
+    ) -> bool:
+        """Whether trial `number` is RUNNING (one lookup, or `states` read earlier in one query;
+        finished trials are remembered)."""
         memory = self.memory(study)
         if number in memory.ended:
             return False
-        trial = self._trial_by_number(study, number)
-        if trial is None:
-            return True  # Not readable now: assume it runs rather than drop its claim.
-        if trial.state.is_finished():
+        state = (states or {}).get(number)
+        if state is None:
+            trial = self._trial_by_number(study, number)
+            if trial is None:
+                return True  # Not readable now: assume it runs rather than drop its claim.
+            state = trial.state
+        if state.is_finished():
             memory.ended.add(number)
             return False
-        return trial.state == TrialState.RUNNING
+        return state == TrialState.RUNNING
 
-    def view(self, study: Study, attrs: Mapping[str, Any], chain: int) -> ChainView:
+    def views(
+        self, study: Study, attrs: Mapping[str, Any], chains: Sequence[int]
+    ) -> dict[int, ChainView]:
+        """`view` of each of `chains`, with the states of the trials their records name read
+        in one query (RDB storages) instead of one trial read each: a proposal checks every
+        chain, so with one chain per worker the reads would grow with the workers. States read
+        a moment before the records are resolved are as good as reads one by one: a trial that
+        finishes in between reads as running, which only delays its chain (as a trial
+        finishing just after its own read would)."""
+        memory = self.memory(study)
+        named: set[int] = set()
+        for chain in chains:
+            data = attrs.get(f"{CHAIN_KEY_PREFIX}{chain}") or {}
+            pending = data.get("pending")
+            named.update(int(claim[2]) for claim in data.get("claims", ()))
+            named.update([] if pending is None else [int(pending["trial"])])
+        states = trial_states(study._storage, study._study_id, named - memory.ended)
+        return {chain: self.view(study, attrs, chain, states) for chain in chains}
+
+    def view(
+        self,
+        study: Study,
+        attrs: Mapping[str, Any],
+        chain: int,
+        states: Mapping[int, TrialState] | None = None,
+    ) -> ChainView:
         """`chain`'s record resolved: its state, and its live claims.
 
         Args:
             study: The study.
             attrs: The study system attrs, from `read_study_attrs`.
             chain: Chain id.
+            states: Trial states read in one query before (`views`); other trials are read.
         """
         data = attrs.get(f"{CHAIN_KEY_PREFIX}{chain}")
         if data is None:
@@ -234,9 +273,9 @@ class ChainStorage:
         if pending is not None:
             number = int(pending["trial"])
             after = ChainState.from_json(pending["state"])
-            if self.decision_counts(study, number):
+            if self.decision_counts(study, number, states):
                 strict = optimistic = after
-            elif trusted and self.running(study, number):
+            elif trusted and self.running(study, number, states):
                 optimistic, settling = after, True
             elif self.decision_counts(study, number):
                 # The trial finished between the two lookups: without this second look the
@@ -245,7 +284,7 @@ class ChainStorage:
         claims = tuple(
             (int(step), None if parent is None else int(parent), int(number), str(worker))
             for step, parent, number, worker in data.get("claims", ())
-            if (trusted or worker == self.worker) and self.running(study, int(number))
+            if (trusted or worker == self.worker) and self.running(study, int(number), states)
         )
         return ChainView(data, strict, optimistic, settling, claims)
 

@@ -355,7 +355,7 @@ class MetropolisHastingsSampler(BaseSampler):
         waiter = Waiter(study, trial._trial_id)
         while True:
             attrs = self._chains.read_study_attrs(study)
-            views = {c: self._chains.view(study, attrs, c) for c in self._chain_ids}
+            views = self._chains.views(study, attrs, self._chain_ids)
 
             busy = {c: len(on_path(views[c])) for c in self._chain_ids}
             ready = [c for c in self._chain_ids if views[c].optimistic.head or not busy[c]]

@@ -155,3 +155,44 @@ def test_attrs_of_a_finished_trial_are_refused_and_nothing_is_written(tmp_path: 
     assert stored.state == TrialState.COMPLETE
     assert stored.user_attrs == {}
     assert "s" not in stored.system_attrs
+
+
+def test_trial_states_are_read_in_one_query_on_rdb_storages(tmp_path: Path) -> None:
+    from amed_opt.samplers._batched import trial_states
+
+    study = sqlite_study(tmp_path, optuna.samplers.RandomSampler())
+    done = study.ask()
+    study.tell(done, 1.0)
+    study.ask()
+    assert trial_states(study._storage, study._study_id, {0, 1, 7}) == {
+        0: TrialState.COMPLETE,
+        1: TrialState.RUNNING,
+    }
+    assert trial_states(optuna.create_study()._storage, 0, {0}) == {}
+
+
+def test_chain_views_from_states_read_at_once_equal_views_read_one_by_one(
+    tmp_path: Path,
+) -> None:
+    from amed_opt.samplers import ChainSettings
+    from amed_opt.samplers import FixedStart
+    from amed_opt.samplers import MetropolisHastingsSampler
+
+    sampler = MetropolisHastingsSampler(
+        search_space=SPACE,
+        chains=ChainSettings(temperature=[0.05] * 3),
+        start=FixedStart({name: 8 for name in SPACE}),
+        seed=0,
+    )
+    study = sqlite_study(tmp_path, sampler)
+    study.optimize(lambda t: sum(suggest_all(t).values()) / 40, n_trials=6)
+    running = [study.ask() for _ in range(4)]  # claims on every chain, some pre-fetched
+    for trial in running:
+        suggest_all(trial)
+    study.tell(running[0], 0.5)
+    chains = sampler._chains
+    attrs = chains.read_study_attrs(study)
+    at_once = chains.views(study, attrs, [0, 1, 2])
+    one_by_one = {c: chains.view(study, attrs, c) for c in (0, 1, 2)}
+    assert at_once == one_by_one
+    assert sum(len(v.claims) for v in at_once.values()) == 3
