@@ -48,8 +48,29 @@ WAIT_S = 0.5
 
 
 def _counts(study: optuna.Study) -> tuple[int, int]:
-    """The study's finished and running trials (through Optuna's cache, which `study.ask`
-    refreshes anyway: a separate count query measured no faster)."""
+    """The study's finished and running trials, counted in the database where there is one.
+
+    One query: reading the trials through Optuna's cache re-reads every running trial (each
+    worker's), a cost that grows with the workers and that `study.ask` already pays once per
+    trial (measured at 8 workers: about 48 ms per count, against none at one worker).
+    """
+    backend = getattr(study._storage, "_backend", study._storage)
+    if isinstance(backend, optuna.storages.RDBStorage):
+        import sqlalchemy
+        from optuna.storages._rdb import models  # the trials table has no public count
+
+        table = models.TrialModel.__table__
+        query = (
+            sqlalchemy.select(table.c.state, sqlalchemy.func.count())
+            .where(table.c.study_id == study._study_id)
+            .where(table.c.state.in_([*FINISHED, TrialState.RUNNING]))
+            .group_by(table.c.state)
+        )
+        with backend.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        by_state = {TrialState[str(getattr(s, "name", s))]: n for s, n in rows}
+        finished = sum(by_state.get(state, 0) for state in FINISHED)
+        return finished, by_state.get(TrialState.RUNNING, 0)
     trials = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING))
     finished = sum(trial.state in FINISHED for trial in trials)
     return finished, len(trials) - finished
