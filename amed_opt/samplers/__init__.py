@@ -12,7 +12,9 @@ See `docs/sampler.md`.
 """
 
 from amed_opt.samplers._batched import ParamChecks
+from amed_opt.samplers._batched import count_trials
 from amed_opt.samplers._batched import prefill_params
+from amed_opt.samplers._batched import rdb_backend
 from amed_opt.samplers._greedy import GreedySampler
 from amed_opt.samplers._history import ChainStep
 from amed_opt.samplers._history import chain_history
@@ -34,7 +36,9 @@ from amed_opt.samplers._temperature import TemperatureSchedule
 
 __all__ = [
     "ParamChecks",
+    "count_trials",
     "prefill_params",
+    "rdb_backend",
     "BestOfCandidates",
     "Boundary",
     "ChainSettings",

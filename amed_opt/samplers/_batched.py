@@ -13,14 +13,14 @@ transaction:
   suggests them; Optuna then finds each one already set and does not write it again.
 * `trial_states` — the states of the trials a proposal must check (the running claims of every
   chain), in one query where Optuna would load each whole trial (two queries and its rows).
+* `count_trials` — the study's trials counted by state (the worker loop's budget), one query.
 
 Both write the rows Optuna writes (its private `optuna.storages._rdb.models`), after Optuna's
 own "trial is still running" check. A worker's first trial writes its parameters through
 Optuna's row-level method, which checks each distribution against the study's stored one; later
 trials check against the distributions remembered from it (as Optuna's cache does). Other
 storages (in-memory, journal) are written one value at a time, as Optuna would. The private
-APIs are used here only; if a later Optuna drops them, the writes fall back to the public
-one-at-a-time calls.
+APIs are used here only (`rdb_backend` is also how the worker loop reaches the RDB storage).
 """
 
 from __future__ import annotations
@@ -36,21 +36,27 @@ if TYPE_CHECKING:
     import optuna
     from optuna.distributions import BaseDistribution
     from optuna.storages import BaseStorage
+    from optuna.storages import RDBStorage
     from optuna.trial import TrialState
 
 
-__all__ = ["ParamChecks", "prefill_params", "trial_states", "write_trial_attrs"]
+__all__ = [
+    "ParamChecks",
+    "count_trials",
+    "prefill_params",
+    "rdb_backend",
+    "trial_states",
+    "write_trial_attrs",
+]
 
 
-def _rdb(storage: BaseStorage) -> Any | None:
-    """The RDB storage under Optuna's cache wrapper, if it has the row-level methods."""
+def rdb_backend(storage: BaseStorage) -> RDBStorage | None:
+    """The RDB storage under Optuna's cache wrapper (`_CachedStorage._backend`), or None when
+    the study's storage is not an RDB one (in-memory, journal)."""
     from optuna.storages import RDBStorage
 
     backend = getattr(storage, "_backend", storage)
-    if not isinstance(backend, RDBStorage):
-        return None
-    needed = ("_set_trial_param_without_commit", "check_trial_is_updatable")
-    return backend if all(hasattr(backend, name) for name in needed) else None
+    return backend if isinstance(backend, RDBStorage) else None
 
 
 def _session(backend: Any) -> Any:
@@ -73,7 +79,7 @@ def write_trial_attrs(
     """
     user = dict(user or {})
     system = dict(system or {})
-    backend = _rdb(storage)
+    backend = rdb_backend(storage)
     if backend is None:
         for key, value in system.items():
             storage.set_trial_system_attr(trial_id, key, value)
@@ -137,7 +143,7 @@ def prefill_params(trial: optuna.Trial, checks: ParamChecks) -> bool:
     parameters, or when this Optuna's `Trial` no longer keeps its cached frozen trial.
     """
     cached = getattr(trial, "_cached_frozen_trial", None)
-    backend = _rdb(trial.storage)
+    backend = rdb_backend(trial.storage)
     if cached is None or backend is None or cached.system_attrs.get("fixed_params"):
         return False
     params = trial.relative_params
@@ -189,17 +195,23 @@ def prefill_params(trial: optuna.Trial, checks: ParamChecks) -> bool:
     return True
 
 
+def _state(value: Any) -> TrialState:
+    """A trials-table state as read (the enum, or its name on some drivers)."""
+    from optuna.trial import TrialState
+
+    return TrialState[str(getattr(value, "name", value))]
+
+
 def trial_states(
     storage: BaseStorage, study_id: int, numbers: Collection[int]
 ) -> dict[int, TrialState]:
     """The states of the study's trials `numbers`, read in one query on RDB storages; `{}` on
     other storages (the caller then reads each trial)."""
-    backend = _rdb(storage)
+    backend = rdb_backend(storage)
     if backend is None or not numbers:
         return {}
     import sqlalchemy
     from optuna.storages._rdb import models
-    from optuna.trial import TrialState
 
     table = models.TrialModel.__table__
     query = (
@@ -209,4 +221,27 @@ def trial_states(
     )
     with backend.engine.connect() as connection:
         rows = connection.execute(query).all()
-    return {int(number): TrialState[str(getattr(s, "name", s))] for number, s in rows}
+    return {int(number): _state(state) for number, state in rows}
+
+
+def count_trials(storage: BaseStorage, study_id: int) -> dict[TrialState, int] | None:
+    """The study's trials counted by state in one query on RDB storages; None on others.
+
+    Reading the trials through Optuna's cache instead re-reads every running trial (each
+    worker's), a cost that grows with the workers.
+    """
+    backend = rdb_backend(storage)
+    if backend is None:
+        return None
+    import sqlalchemy
+    from optuna.storages._rdb import models
+
+    table = models.TrialModel.__table__
+    query = (
+        sqlalchemy.select(table.c.state, sqlalchemy.func.count())
+        .where(table.c.study_id == study_id)
+        .group_by(table.c.state)
+    )
+    with backend.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return {_state(state): int(n) for state, n in rows}

@@ -242,7 +242,8 @@ class ChainStorage:
             data = attrs.get(f"{CHAIN_KEY_PREFIX}{chain}") or {}
             pending = data.get("pending")
             named.update(int(claim[2]) for claim in data.get("claims", ()))
-            named.update([] if pending is None else [int(pending["trial"])])
+            if pending is not None:
+                named.add(int(pending["trial"]))
         states = trial_states(study._storage, study._study_id, named - memory.ended)
         return {chain: self.view(study, attrs, chain, states) for chain in chains}
 
