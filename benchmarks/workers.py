@@ -1,8 +1,9 @@
 """Trials and committed chain steps per minute with 1, 2, 4 and 8 workers on one study.
 
 Run: `python benchmarks/workers.py [--trial-s 1.0] [--trials-per-worker 10] [--workers 1 2 4 8]
-[--storages sqlite postgresql] [--chains one per-worker]` (PostgreSQL: a throw-away cluster,
-as in the tests; needs Debian's postgresql and the postgres extra).
+[--storages sqlite postgresql] [--chains one per-worker] [--profile DIR]` (PostgreSQL: a
+throw-away cluster, as in the tests; needs Debian's postgresql and the postgres extra).
+`--profile` writes one cProfile file per worker process (read them with `pstats`).
 
 The evaluator is an EMULATION of GPU-bound trials: each trial waits `--trial-s` seconds (about
 the measured r18 trial time) instead of computing, so the 2-core CPU of the dev machine does
@@ -82,8 +83,16 @@ WORKER = textwrap.dedent(
     def on_trial_end(study, trial):
         ended[0] = time.perf_counter()
 
+    profile_dir = sys.argv[5] if len(sys.argv) > 5 else ""
+    if profile_dir:  # --profile: one cProfile file per worker process
+        import cProfile, os
+        profiler = cProfile.Profile()
+        profiler.enable()
     began = time.perf_counter()
     ran = run_to_budget(study, objective, budget, on_trial_end=on_trial_end)
+    if profile_dir:
+        profiler.disable()
+        profiler.dump_stats(f"{profile_dir}/worker-{os.getpid()}.prof")
     # Up to the end of this worker's last trial: the wait for the others' last trials, once the
     # budget is taken, is idle time, not time spent per trial.
     print(ran, max(ended[0], began) - began - inside[0])
@@ -91,13 +100,15 @@ WORKER = textwrap.dedent(
 )
 
 
-def run(url: str, workers: int, budget: int, n_chains: int, trial_s: float) -> dict[str, float]:
+def run(
+    url: str, workers: int, budget: int, n_chains: int, trial_s: float, profile: str = ""
+) -> dict[str, float]:
     script = Path(tempfile.mkdtemp()) / "worker.py"
     script.write_text(WORKER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), url, str(budget), str(n_chains), str(trial_s)],
+            [sys.executable, str(script), url, str(budget), str(n_chains), str(trial_s), profile],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -150,6 +161,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--storages", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--chains", nargs="+", default=["one", "per-worker"])
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write a cProfile file per worker process here (<storage>-<chains>-<N>/)",
+    )
     args = parser.parse_args()
     from postgres_cluster import new_database
     from postgres_cluster import postgres_cluster
@@ -172,7 +188,11 @@ def main() -> None:
                     else:
                         url = new_database(server)
                     n_chains = 1 if chains == "one" else n
-                    row = run(url, n, args.trials_per_worker * n, n_chains, args.trial_s)
+                    folder = ""
+                    if args.profile is not None:
+                        folder = str(args.profile / f"{storage}-{chains}-{n}")
+                        Path(folder).mkdir(parents=True, exist_ok=True)
+                    row = run(url, n, args.trials_per_worker * n, n_chains, args.trial_s, folder)
                     base = base or row["steps_min"]
                     efficiency = row["steps_min"] / (n * base)
                     print(
