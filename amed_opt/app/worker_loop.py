@@ -172,6 +172,29 @@ class _Tracker:
         return self.objective(trial)
 
 
+@contextlib.contextmanager
+def _lock_errors_as_warnings() -> Any:
+    """While the loop runs, a storage lock that kills one of Optuna's heartbeat threads is one
+    warning line, not a thread traceback: the main loop meets the same lock on its next write
+    and retries it (or stops with one clear line); a missed heartbeat at worst lets another
+    worker fail the trial as stale, which the loop already handles."""
+    import threading
+
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if _is_lock(args.exc_value):
+            logger.warning("storage locked by another process; a heartbeat was not recorded")
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
 def run_to_budget(
     study: optuna.Study,
     objective: Callable[[optuna.Trial], Any],
@@ -204,49 +227,52 @@ def run_to_budget(
     every_callback = [*([] if on_trial_end is None else [on_trial_end]), *callbacks]
     ran = 0
     lock_failures = 0
-    while True:
-        if should_stop is not None and should_stop():
-            return ran
-        try:
-            finished, running = _counts(study)
-            if finished >= budget:
-                if running and _wait_for_running(study, timings):
-                    continue
+    with _lock_errors_as_warnings():
+        while True:
+            if should_stop is not None and should_stop():
                 return ran
-            if finished + running >= budget:
-                _fail_stale(study, timings)
-                time.sleep(WAIT_S)
-                continue
-            tracker.trial = None
-            since = datetime.datetime.now()
             try:
-                study.optimize(
-                    tracker,
-                    n_trials=1,
-                    callbacks=every_callback,
-                    catch=catch,
-                    gc_after_trial=False,
-                )
-            except KeyboardInterrupt:
-                _fail_interrupted(study, tracker.trial, since)
-                raise
-            ran += 1
-            lock_failures = 0
-        except Exception as error:
-            if _is_lock(error):
-                lock_failures += 1
-                if lock_failures > LOCK_RETRIES:
-                    raise StorageError(
-                        "the storage stayed locked by another process through "
-                        f"{LOCK_RETRIES} retries of its busy timeout; stop the other process "
-                        "(e.g. a database browser) and run the same command again"
-                    ) from None
-                logger.warning("storage locked by another process; retrying (%d)", lock_failures)
-                time.sleep(WAIT_S)
-                continue
-            if not _failed_by_another_worker(study, tracker.trial, timings):
-                raise
-            ran += 1
+                finished, running = _counts(study)
+                if finished >= budget:
+                    if running and _wait_for_running(study, timings):
+                        continue
+                    return ran
+                if finished + running >= budget:
+                    _fail_stale(study, timings)
+                    time.sleep(WAIT_S)
+                    continue
+                tracker.trial = None
+                since = datetime.datetime.now()
+                try:
+                    study.optimize(
+                        tracker,
+                        n_trials=1,
+                        callbacks=every_callback,
+                        catch=catch,
+                        gc_after_trial=False,
+                    )
+                except KeyboardInterrupt:
+                    _fail_interrupted(study, tracker.trial, since)
+                    raise
+                ran += 1
+                lock_failures = 0
+            except Exception as error:
+                if _is_lock(error):
+                    lock_failures += 1
+                    if lock_failures > LOCK_RETRIES:
+                        raise StorageError(
+                            "the storage stayed locked by another process through "
+                            f"{LOCK_RETRIES} retries of its busy timeout; stop the other process "
+                            "(e.g. a database browser) and run the same command again"
+                        ) from None
+                    logger.warning(
+                        "storage locked by another process; retrying (%d)", lock_failures
+                    )
+                    time.sleep(WAIT_S)
+                    continue
+                if not _failed_by_another_worker(study, tracker.trial, timings):
+                    raise
+                ran += 1
 
 
 def _failed_by_another_worker(

@@ -102,3 +102,35 @@ def test_the_budget_counts_finished_and_running_trials_in_the_database(tmp_path:
         study.ask()
         counted.append(_counts(study))
     assert counted == [(3, 1), (3, 1)]
+
+
+def test_a_lock_that_kills_a_thread_is_one_warning_and_other_errors_reach_the_hook(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import threading
+
+    def raising(message: str) -> None:
+        def fail() -> None:
+            raise RuntimeError(message)
+
+        thread = threading.Thread(target=fail)  # as Optuna's heartbeat thread would die
+        thread.start()
+        thread.join()
+
+    def objective(trial: optuna.Trial) -> float:
+        raising("(sqlite3.OperationalError) database is locked")
+        raising("something else")
+        return 1.0
+
+    reached: list[str] = []
+    before = threading.excepthook
+    threading.excepthook = lambda args: reached.append(str(args.exc_value))
+    try:
+        recorder = threading.excepthook
+        with caplog.at_level("WARNING"):
+            run_to_budget(optuna.create_study(), objective, 1)
+        assert threading.excepthook is recorder  # restored
+    finally:
+        threading.excepthook = before
+    assert "a heartbeat was not recorded" in caplog.text
+    assert reached == ["something else"]  # the lock did not reach the traceback printer
