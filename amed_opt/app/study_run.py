@@ -61,6 +61,7 @@ from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
+from amed_opt.study.storage import close_storage
 from amed_opt.study.storage import open_storage
 from amed_opt.study.storage import redact_url
 
@@ -253,6 +254,22 @@ def _run(spec: StudySpec, options: RunOptions, components: Components, url: str)
     storage = open_storage(
         url, create_dirs_under=options.results_dir, timings=options.storage_timings
     )
+    try:
+        return _run_on(spec, options, components, url, storage)
+    finally:
+        # Closed here, not whenever the garbage collector gets to it: SQLite folds its WAL into
+        # the database file when the last connection closes, so a later reader of the file
+        # would otherwise see it change under it.
+        close_storage(storage)
+
+
+def _run_on(
+    spec: StudySpec,
+    options: RunOptions,
+    components: Components,
+    url: str,
+    storage: optuna.storages.BaseStorage,
+) -> RunResult:
     sampler = build_sampler(
         spec,
         components.space,

@@ -42,6 +42,8 @@ def test_run_records_everything_and_resumes_to_the_budget(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(_args(tmp_path, "--n-trials", "6")) == 0
+    # The run closed its storage: SQLite folded the WAL into the file, which stays as it is.
+    assert not (tmp_path / "results" / "synthetic-r18.db-wal").exists()
     study = _load(tmp_path)
     trials = study.get_trials()
     assert len(trials) == 6 and all(t.state.name == "COMPLETE" for t in trials)
