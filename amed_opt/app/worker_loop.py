@@ -32,7 +32,8 @@ from optuna.trial import TrialState
 from amed_opt.samplers import ParamChecks
 from amed_opt.samplers import count_trials
 from amed_opt.samplers import prefill_params
-from amed_opt.samplers import rdb_backend
+from amed_opt.samplers._workers import fail_silent_trials
+from amed_opt.samplers._workers import heartbeatless_trials
 from amed_opt.study.storage import DEFAULT_TIMINGS
 from amed_opt.study.storage import StorageError
 from amed_opt.study.storage import StorageTimings
@@ -68,67 +69,10 @@ def _fail_stale(study: optuna.Study, timings: StorageTimings) -> None:
     _fail_silent(study, timings)
 
 
-def _rdb_storage(study: optuna.Study) -> optuna.storages.RDBStorage | None:
-    """The study's RDB storage under Optuna's cache wrapper, if it records heartbeats (without
-    them every running trial would look heartbeat-less); None otherwise."""
-    storage = rdb_backend(study._storage)
-    if storage is None:
-        return None
-    return storage if storage.get_heartbeat_interval() is not None else None
-
-
-def _heartbeatless(
-    study: optuna.Study,
-    *,
-    started_before: datetime.datetime | None = None,
-    started_after: datetime.datetime | None = None,
-) -> list[int]:
-    """Ids of the study's RUNNING trials that never recorded a heartbeat, started in the window.
-
-    Times are this machine's local clock, which is what Optuna writes `datetime_start` with.
-    """
-    storage = _rdb_storage(study)
-    if storage is None:
-        return []
-    from optuna.storages._rdb import models  # Optuna keeps heartbeats in this private table.
-
-    session = storage.scoped_session()
-    try:
-        rows = (
-            session.query(models.TrialModel)
-            .filter(models.TrialModel.study_id == study._study_id)
-            .filter(models.TrialModel.state == TrialState.RUNNING)
-            .all()
-        )
-        return [
-            int(row.trial_id)
-            for row in rows
-            if not row.heartbeats
-            and row.datetime_start is not None
-            and (started_before is None or row.datetime_start < started_before)
-            and (started_after is None or row.datetime_start >= started_after)
-        ]
-    finally:
-        storage.scoped_session.remove()
-
-
-def _fail_trials(study: optuna.Study, trial_ids: Sequence[int], why: str) -> None:
-    for trial_id in trial_ids:
-        try:
-            study._storage.set_trial_state_values(trial_id, TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue  # Another worker failed or finished it first.
-        logger.warning("trial id %d %s", trial_id, why)
-
-
 def _fail_silent(study: optuna.Study, timings: StorageTimings) -> None:
-    """Fail RUNNING trials that never recorded a heartbeat and started more than the grace
-    period ago: their process died between creating the trial and its first heartbeat, and
-    Optuna's stale check skips trials without a heartbeat, so they would stay RUNNING (and hold
-    the budget) forever. A live trial records its first heartbeat as it starts."""
-    cutoff = datetime.datetime.now() - datetime.timedelta(seconds=timings.grace_period_s)
-    silent = _heartbeatless(study, started_before=cutoff)
-    _fail_trials(study, silent, "never beat its heartbeat; failed as stale")
+    """Fail RUNNING trials that never recorded a heartbeat, past the grace period
+    (`fail_silent_trials`)."""
+    fail_silent_trials(study, timings.grace_period_s)
 
 
 def _fail_interrupted(study: optuna.Study, trial_id: int | None, since: datetime.datetime) -> None:
@@ -138,7 +82,7 @@ def _fail_interrupted(study: optuna.Study, trial_id: int | None, since: datetime
     with contextlib.suppress(Exception):
         ids = [] if trial_id is None else [trial_id]
         if trial_id is None or study._storage.get_trial(trial_id).state != TrialState.RUNNING:
-            ids = _heartbeatless(study, started_after=since)
+            ids = heartbeatless_trials(study, started_after=since)
         for each in ids:
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
                 study._storage.set_trial_state_values(each, TrialState.FAIL)

@@ -19,14 +19,17 @@ trials in flight beyond it.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 import warnings
 from typing import TYPE_CHECKING
 
 import optuna
+from optuna.trial import TrialState
 
 from amed_opt.samplers._acceptance import off_path_decision
+from amed_opt.samplers._batched import rdb_backend
 
 
 if TYPE_CHECKING:
@@ -115,6 +118,10 @@ class Waiter:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self._study)
+        # A dead worker's trial that never beat its heartbeat is not stale to Optuna.
+        backend = rdb_backend(self._study._storage)
+        grace = getattr(backend, "grace_period", None) or 2 * self._interval
+        fail_silent_trials(self._study, grace)
 
 
 def earlier_steps_alive(view: ChainView, record: ProposalRecord) -> bool:
@@ -162,3 +169,54 @@ def release(
     if reason.startswith("stale"):
         _logger.warning("trial %d is no step of chain %d: %s", trial.number, record.chain, reason)
     chains.write_decision(study, trial._trial_id, record, off_path_decision(state, reason))
+
+
+def heartbeatless_trials(
+    study: Study,
+    *,
+    started_before: datetime.datetime | None = None,
+    started_after: datetime.datetime | None = None,
+) -> list[int]:
+    """Ids of the study's RUNNING trials that never recorded a heartbeat, started in the window
+    (none on storages that record no heartbeats).
+
+    Times are this machine's local clock, which is what Optuna writes `datetime_start` with.
+    """
+    storage = rdb_backend(study._storage)
+    if storage is None or storage.get_heartbeat_interval() is None:
+        return []
+    from optuna.storages._rdb import models  # Optuna keeps heartbeats in this private table.
+
+    session = storage.scoped_session()
+    try:
+        rows = (
+            session.query(models.TrialModel)
+            .filter(models.TrialModel.study_id == study._study_id)
+            .filter(models.TrialModel.state == TrialState.RUNNING)
+            .all()
+        )
+        return [
+            int(row.trial_id)
+            for row in rows
+            if not row.heartbeats
+            and row.datetime_start is not None
+            and (started_before is None or row.datetime_start < started_before)
+            and (started_after is None or row.datetime_start >= started_after)
+        ]
+    finally:
+        storage.scoped_session.remove()
+
+
+def fail_silent_trials(study: Study, grace_period_s: float) -> None:
+    """Fail RUNNING trials that never recorded a heartbeat and started more than the grace
+    period ago: their process died between creating the trial and its first heartbeat, and
+    Optuna's stale check skips trials without a heartbeat, so they would stay RUNNING (holding
+    the budget, and the chain steps a waiting trial needs decided) forever. A live trial
+    records its first heartbeat as it starts."""
+    cutoff = datetime.datetime.now() - datetime.timedelta(seconds=grace_period_s)
+    for trial_id in heartbeatless_trials(study, started_before=cutoff):
+        try:
+            study._storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # Another worker failed or finished it first.
+        _logger.warning("trial id %d never beat its heartbeat; failed as stale", trial_id)
