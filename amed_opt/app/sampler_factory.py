@@ -17,6 +17,7 @@ from amed_opt.samplers import Boundary
 from amed_opt.samplers import ChainSettings
 from amed_opt.samplers import ConstantTemperature
 from amed_opt.samplers import FixedStart
+from amed_opt.samplers import FrontWeights
 from amed_opt.samplers import GeometricAnnealing
 from amed_opt.samplers import GreedySampler
 from amed_opt.samplers import MetropolisHastingsSampler
@@ -27,6 +28,7 @@ from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.search_space import size_filter
 from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.spec import ChainStart
+from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
@@ -74,7 +76,14 @@ def build_sampler(
             start = FixedStart(ladder[0])
         return MetropolisHastingsSampler(
             search_space=space.distributions(),
-            chains=ChainSettings(score=scores, temperature=temperature),
+            chains=ChainSettings(
+                score=(
+                    FrontWeights(scores[0], settings.latency_weights)
+                    if settings.chain_weights is ChainWeights.UNIFORM_FRONT
+                    else scores
+                ),
+                temperature=temperature,
+            ),
             proposal=ProposalSettings(
                 n_flips=settings.n_flips,
                 boundary=Boundary(settings.boundary.value),

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 
 from amed_opt.compare._types import ChainSummary
 from amed_opt.compare._types import Point
+from amed_opt.samplers import WEIGHTS_KEY
 from amed_opt.samplers import chain_history
 from amed_opt.study.score import quality_score
 
@@ -55,7 +56,9 @@ def chain_summaries(
     chain_ids = sorted(
         {int(t.user_attrs[CHAIN_ATTR]) for t in by_number.values() if CHAIN_ATTR in t.user_attrs}
     )
-    weights = spec.sampler.latency_weights
+    # Weights read off the uniform front (`chain_weights = "uniform-front"`) are in the study.
+    stored = study._storage.get_study_system_attrs(study._study_id).get(WEIGHTS_KEY)
+    weights = spec.sampler.latency_weights if stored is None else tuple(stored)
     summaries = []
     for chain in chain_ids:
         weight = weights[chain] if chain < len(weights) else math.nan

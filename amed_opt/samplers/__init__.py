@@ -4,7 +4,8 @@
 parameters (per-layer bit widths), keeping every chain's state in the study's storage. Its
 settings come in three groups: `ChainSettings` (scores, temperatures, which chains),
 `ProposalSettings` (`n_flips`, the `Boundary` rule at the ends of a bit list, a proposal filter)
-and a start policy (`RandomStart`, `FixedStart`, `BestOfCandidates`). `QualityScore` is the AMED
+and a start policy (`RandomStart`, `FixedStart`, `BestOfCandidates`); `FrontWeights` reads the
+chains' latency weights off the start candidates' front. `QualityScore` is the AMED
 quality `Q` of `METHOD.md` §4; `ConstantTemperature` and `GeometricAnnealing` are temperature
 schedules; `chain_history` reads a chain back step by step. `GreedySampler` is the greedy
 bit-lowering baseline of `amed_opt.compare` (docs/compare.md).
@@ -15,6 +16,8 @@ from amed_opt.samplers._batched import ParamChecks
 from amed_opt.samplers._batched import count_trials
 from amed_opt.samplers._batched import prefill_params
 from amed_opt.samplers._batched import rdb_backend
+from amed_opt.samplers._front_weights import WEIGHTS_KEY
+from amed_opt.samplers._front_weights import FrontWeights
 from amed_opt.samplers._greedy import GreedySampler
 from amed_opt.samplers._history import ChainStep
 from amed_opt.samplers._history import chain_history
@@ -45,6 +48,7 @@ __all__ = [
     "ChainStep",
     "ConstantTemperature",
     "FixedStart",
+    "FrontWeights",
     "GeometricAnnealing",
     "GreedySampler",
     "MetropolisHastingsSampler",
@@ -55,5 +59,6 @@ __all__ = [
     "StartPolicy",
     "TemperatureLike",
     "TemperatureSchedule",
+    "WEIGHTS_KEY",
     "chain_history",
 ]

@@ -127,6 +127,7 @@ class StudyMemory:
         complete: Trial number to "it is COMPLETE", for finished trials.
         proposals: Trial id to the proposal made for it, until its decision.
         candidates: Trial id to the start candidate's params it evaluates.
+        weights: The chains' latency weights read off the start candidates (`FrontWeights`).
     """
 
     decided: set[int] = field(default_factory=set)
@@ -135,6 +136,7 @@ class StudyMemory:
     complete: dict[int, bool] = field(default_factory=dict)
     proposals: dict[int, ProposalRecord] = field(default_factory=dict)
     candidates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    weights: tuple[float, ...] | None = None
 
 
 class ChainStorage:

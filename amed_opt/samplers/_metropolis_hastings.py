@@ -33,6 +33,7 @@ from amed_opt.samplers._chain_storage import DECISION_KEY
 from amed_opt.samplers._chain_storage import PROPOSAL_KEY
 from amed_opt.samplers._chain_storage import ChainStorage
 from amed_opt.samplers._chain_storage import StudyMemory
+from amed_opt.samplers._front_weights import FrontScore
 from amed_opt.samplers._records import ChainState
 from amed_opt.samplers._records import DecisionRecord
 from amed_opt.samplers._records import ProposalRecord
@@ -40,6 +41,7 @@ from amed_opt.samplers._score import ScoreFunction
 from amed_opt.samplers._score import default_score
 from amed_opt.samplers._settings import ChainSettings
 from amed_opt.samplers._settings import ProposalSettings
+from amed_opt.samplers._settings import check_seed
 from amed_opt.samplers._space import OrderedSearchSpace
 from amed_opt.samplers._start import BestOfCandidates
 from amed_opt.samplers._start import CandidateTrial
@@ -145,13 +147,12 @@ class MetropolisHastingsSampler(BaseSampler):
             raise ValueError(
                 f"start must be a RandomStart, FixedStart or BestOfCandidates, got {start!r}"
             )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise ValueError(f"seed must be an int or None, got {seed!r}")
-        if seed is not None and seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-
+        if chains.front is not None and not isinstance(start, BestOfCandidates):
+            raise ValueError("FrontWeights reads the weights off start=BestOfCandidates(...)")
+        check_seed(seed)
         self._n_chains = chains.count
         self._scores = chains.scores
+        self._front = chains.front
         self._temperatures = chains.temperatures
         self._chain_ids = chains.advanced
         self._kernel = proposal.kernel(self._space)
@@ -222,9 +223,8 @@ class MetropolisHastingsSampler(BaseSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         """Parameters outside the chain's search space are drawn uniformly at random."""
-        return self._random_sampler.sample_independent(
-            study, trial, param_name, param_distribution
-        )
+        sampler = self._random_sampler
+        return sampler.sample_independent(study, trial, param_name, param_distribution)
 
     def after_trial(
         self,
@@ -308,6 +308,8 @@ class MetropolisHastingsSampler(BaseSampler):
     # -- the chain ----------------------------------------------------------------------------
 
     def _score_function(self, study: Study, chain: int) -> ScoreFunction:
+        if self._front is not None:
+            return FrontScore(self._front, self._chains, study, chain)
         chain_score = self._scores[chain]
         if chain_score is None:
             return default_score(study.directions)

@@ -19,6 +19,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from typing import Any
 
+import numpy as np
+
+from amed_opt.samplers._front_weights import FrontWeights
 from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._proposals import NeighbourProposal
 from amed_opt.samplers._proposals import ProposalKernel
@@ -32,10 +35,18 @@ if TYPE_CHECKING:
     from amed_opt.samplers._space import OrderedSearchSpace
 
 
-__all__ = ["ChainSettings", "ProposalSettings", "TemperatureLike"]
+__all__ = ["ChainSettings", "ProposalSettings", "TemperatureLike", "check_seed"]
 
 TemperatureLike = float | TemperatureSchedule
 """A constant temperature `T > 0` or a schedule `step -> T`."""
+
+
+def check_seed(seed: Any) -> None:
+    """Raise `ValueError` unless `seed` is `None` or an int >= 0 (a sampler's seed)."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise ValueError(f"seed must be an int or None, got {seed!r}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
 
 
 def _is_sequence(value: Any) -> bool:
@@ -159,6 +170,8 @@ def _count_chains(n_chains: Any, score: Any, temperature: Any) -> int:
         for name, value in (("score", score), ("temperature", temperature))
         if _is_sequence(value)
     }
+    if isinstance(score, FrontWeights):
+        lengths["score"] = score.count
     if n_chains is not None:
         if isinstance(n_chains, bool) or not isinstance(n_chains, int) or n_chains < 1:
             raise ValueError(f"n_chains must be an int >= 1, got {n_chains!r}")
@@ -184,8 +197,10 @@ class ChainSettings:
 
     Args:
         score: Maps a finished trial's values to the quality `Q` to maximise, or a sequence of
-            such callables, one per chain. `None`: the objective value of a single-objective
-            study (negated when minimised); a multi-objective study needs a score.
+            such callables, one per chain, or `FrontWeights` (one `QualityScore` per chain at
+            latency weights read off the start candidates' front; needs `BestOfCandidates`).
+            `None`: the objective value of a single-objective study (negated when minimised);
+            a multi-objective study needs a score.
         temperature: `T > 0` in units of the score, a schedule (`ConstantTemperature`,
             `GeometricAnnealing`, or any callable `step -> T`), or a sequence of those, one per
             chain. A schedule is called with the chain step (0 for the initial evaluation).
@@ -199,7 +214,7 @@ class ChainSettings:
             the argument.
     """
 
-    score: ScoreFunction | Sequence[ScoreFunction | None] | None = None
+    score: ScoreFunction | Sequence[ScoreFunction | None] | FrontWeights | None = None
     temperature: TemperatureLike | Sequence[TemperatureLike] = 0.01
     n_chains: int | None = None
     chain_ids: Sequence[int] | None = None
@@ -233,8 +248,16 @@ class ChainSettings:
         return _count_chains(self.n_chains, self.score, self.temperature)
 
     @property
+    def front(self) -> FrontWeights | None:
+        """The `FrontWeights` that give the chains' scores, if `score` is one."""
+        return self.score if isinstance(self.score, FrontWeights) else None
+
+    @property
     def scores(self) -> tuple[ScoreFunction | None, ...]:
-        """Each chain's score function (`None`: the single objective's value)."""
+        """Each chain's score function (`None`: the single objective's value); with
+        `FrontWeights`, the scores at its fallback weights (the sampler resolves the others)."""
+        if isinstance(self.score, FrontWeights):
+            return self.score.scores(self.score.fallback)
         if _is_sequence(self.score):
             return tuple(self.score)  # type: ignore[arg-type]
         return (self.score,) * self.count  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from optuna.study import StudyDirection
 
 from amed_opt.study.spec import ChainStart
+from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import SamplerName
 
@@ -67,9 +68,13 @@ def describe_sampler(spec: StudySpec) -> str:
             if settings.layer_choice is LayerChoice.UNIFORM
             else f"about {settings.n_flips} layer(s) per proposal, chosen by latency saved"
         )
+        if settings.chain_weights is ChainWeights.UNIFORM_FRONT:
+            weights = f"read off the uniform ladder's front (without a slope: [{weights}])"
+        else:
+            weights = f"[{weights}]"
         return (
             f"AMED Metropolis-Hastings, {len(settings.latency_weights)} chain(s) with latency "
-            f"weights [{weights}], {layers} ({settings.boundary.value} at the ends), "
+            f"weights {weights}, {layers} ({settings.boundary.value} at the ends), "
             f"{schedule}, start {settings.start.value}"
         )
     described = {

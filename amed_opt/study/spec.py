@@ -24,6 +24,7 @@ from __future__ import annotations
 from amed_opt.study.spec_checks import SpecError
 from amed_opt.study.spec_enums import AccuracyModel
 from amed_opt.study.spec_enums import ChainStart
+from amed_opt.study.spec_enums import ChainWeights
 from amed_opt.study.spec_enums import EvaluatorMode
 from amed_opt.study.spec_enums import LayerChoice
 from amed_opt.study.spec_enums import ProposalBoundary
@@ -55,6 +56,7 @@ __all__ = [
     "AccuracyModel",
     "BaselineSpec",
     "ChainStart",
+    "ChainWeights",
     "LayerChoice",
     "DataSpec",
     "EvaluatorMode",

@@ -62,3 +62,14 @@ class ChainStart(enum.Enum):
     BEST_UNIFORM = "best-uniform"
     """The uniform allocations are evaluated first, from the highest bitwidth down; each chain
     starts from the one its own score ranks highest."""
+
+
+class ChainWeights(enum.Enum):
+    """Where the AMED chains' latency weights come from (docs/sampler.md)."""
+
+    FIXED = "fixed"
+    """Chain `c` at `latency_weights[c]`."""
+    UNIFORM_FRONT = "uniform-front"
+    """One chain per entry of `latency_weights`, at weights spread along the front of the
+    evaluated uniform ladder (`samplers.FrontWeights`); `latency_weights` serve when that front
+    has no slope. Needs `start = "best-uniform"`."""

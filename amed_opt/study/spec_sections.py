@@ -15,6 +15,7 @@ from amed_opt.study.bits import MIN_BITS
 from amed_opt.study.spec_checks import FieldChecks
 from amed_opt.study.spec_enums import AccuracyModel
 from amed_opt.study.spec_enums import ChainStart
+from amed_opt.study.spec_enums import ChainWeights
 from amed_opt.study.spec_enums import EvaluatorMode
 from amed_opt.study.spec_enums import LayerChoice
 from amed_opt.study.spec_enums import ProposalBoundary
@@ -257,6 +258,11 @@ class SamplerSpec:
         latency_weights: One chain per weight `lambda` in
             `Q = acc - lambda * lat / lat_8bit - epsilon * energy / energy_8bit - penalty`;
             several weights spread the chains along the Pareto front.
+        chain_weights: `fixed` (chain `c` at `latency_weights[c]`) or `uniform-front` (one
+            chain per entry of `latency_weights`, at weights read off the evaluated uniform
+            ladder: geometric from the steepest slope of its front to half the flattest,
+            so the chains spread along the front whatever the accelerator; `latency_weights`
+            serve when that front has no slope; needs `start = "best-uniform"`; docs/sampler.md).
         energy_weight: `epsilon`, the weight of energy per inference in `Q` (0, the default,
             ignores energy; > 0 needs a hardware model that prices energy).
         accuracy_threshold: Accuracy (fraction) below which the penalty applies; 0 means none.
@@ -274,6 +280,7 @@ class SamplerSpec:
     layer_choice: LayerChoice = LayerChoice.UNIFORM
     start: ChainStart = ChainStart.HIGHEST_UNIFORM
     latency_weights: tuple[float, ...] = (1.0,)
+    chain_weights: ChainWeights = ChainWeights.FIXED
     energy_weight: float = 0.0
     accuracy_threshold: float = 0.0
     penalty_slope: float = 10.0
@@ -294,6 +301,12 @@ class SamplerSpec:
             bool(self.latency_weights) and all(w >= 0 for w in self.latency_weights),
             "latency_weights",
             f"must be a non-empty list of finite numbers >= 0, got {list(self.latency_weights)}",
+        )
+        check.require(
+            self.chain_weights is ChainWeights.FIXED or self.start is ChainStart.BEST_UNIFORM,
+            "chain_weights",
+            '"uniform-front" reads the weights off the uniform ladder: set '
+            'sampler.start = "best-uniform"',
         )
         check.at_least(0, "energy_weight")
         check.require(

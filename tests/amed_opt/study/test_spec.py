@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from amed_opt.samplers import Boundary
+from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import EvaluatorMode
 from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import ProposalBoundary
@@ -59,6 +60,13 @@ def test_layer_choice_is_read_as_its_enum() -> None:
     assert spec.sampler.layer_choice is LayerChoice.COST
 
 
+def test_chain_weights_are_read_as_their_enum() -> None:
+    assert parse_spec(MINIMAL).sampler.chain_weights is ChainWeights.FIXED
+    sampler = {"chain_weights": "uniform-front", "start": "best-uniform"}
+    spec = parse_spec({**MINIMAL, "sampler": sampler})
+    assert spec.sampler.chain_weights is ChainWeights.UNIFORM_FRONT
+
+
 def test_integers_are_accepted_where_floats_are_expected() -> None:
     spec = parse_spec({**MINIMAL, "sampler": {"latency_weights": [1, 0.5]}})
     assert spec.sampler.latency_weights == (1.0, 0.5)
@@ -96,6 +104,10 @@ def test_integers_are_accepted_where_floats_are_expected() -> None:
             "sampler.layer_choice = .cost. cannot be combined with search.max_size_kib",
         ),
         ({**MINIMAL, "sampler": {"latency_weights": []}}, "sampler.latency_weights"),
+        (
+            {**MINIMAL, "sampler": {"chain_weights": "uniform-front"}},
+            'sampler.chain_weights .* set sampler.start = "best-uniform"',
+        ),
         ({**MINIMAL, "name": "a b"}, "name must be a non-empty name"),
         (
             {**MINIMAL, "search": {"max_size_kib": float("nan")}},
