@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import optuna
@@ -10,10 +11,13 @@ import pytest
 from amed_opt.app import build_sampler
 from amed_opt.compare._chains import chain_summaries
 from amed_opt.evaluation.synthetic import SyntheticEvaluator
+from amed_opt.samplers import WEIGHTS_KEY
 from amed_opt.samplers import chain_history
 from amed_opt.study.metrics import price_allocation
 from amed_opt.study.objective import Objective
 from amed_opt.study.search_space import BitSearchSpace
+from amed_opt.study.spec import ChainStart
+from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import StudySpec
 from amed_opt.study.spec import load_spec
 from hardware import LayerShape
@@ -24,10 +28,11 @@ from hardware import load_preset
 N_TRIALS = 9
 
 
-@pytest.fixture(scope="module")
-def amed_study() -> tuple[optuna.Study, StudySpec, float]:
-    """Nine trials of the study's two AMED chains (lambda 0.5 and 2) over five small layers."""
-    spec = load_spec(str(Path(__file__).resolve().parents[2] / "data" / "synthetic_study.toml"))
+STUDY = Path(__file__).resolve().parents[2] / "data" / "synthetic_study.toml"
+
+
+def _run_amed(spec: StudySpec, n_trials: int) -> tuple[optuna.Study, float]:
+    """`spec`'s AMED sampler over five small layers, for `n_trials` synthetic trials."""
     layers = [
         LayerShape.conv2d(f"conv{i}", in_channels=32, out_channels=32, input_hw=(16, 16), kernel=3)
         for i in range(5)
@@ -40,7 +45,15 @@ def amed_study() -> tuple[optuna.Study, StudySpec, float]:
     )
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
     objective = Objective(SyntheticEvaluator(layers, hardware, seed=0), space)
-    study.optimize(objective, n_trials=N_TRIALS)
+    study.optimize(objective, n_trials=n_trials)
+    return study, reference_ms
+
+
+@pytest.fixture(scope="module")
+def amed_study() -> tuple[optuna.Study, StudySpec, float]:
+    """Nine trials of the study's two AMED chains (lambda 0.5 and 2) over five small layers."""
+    spec = load_spec(str(STUDY))
+    study, reference_ms = _run_amed(spec, N_TRIALS)
     return study, spec, reference_ms
 
 
@@ -85,3 +98,25 @@ def test_a_study_without_chains_has_no_chain_summaries(
     study = optuna.create_study(directions=["maximize", "minimize"])
     study.add_trial(optuna.trial.create_trial(values=[0.5, 1.0], user_attrs={"bits": "8 8"}))
     assert chain_summaries(study, spec, {0}, reference_ms) == []
+
+
+def test_chains_with_weights_read_off_the_uniform_front_are_summarised_at_those_weights() -> None:
+    """`chain_weights = "uniform-front"` through the factory: the chains' stored weights, not the
+    spec's fallback list, label the summaries and score their heads."""
+    spec = load_spec(str(STUDY))
+    spec = dataclasses.replace(
+        spec,
+        sampler=dataclasses.replace(
+            spec.sampler, start=ChainStart.BEST_UNIFORM, chain_weights=ChainWeights.UNIFORM_FRONT
+        ),
+    )
+    study, reference_ms = _run_amed(spec, 7 + 6)  # the uniform ladder (8..2 bits), six steps
+    stored = study._storage.get_study_system_attrs(study._study_id)[WEIGHTS_KEY]
+    assert len(stored) == len(spec.sampler.latency_weights)
+    assert tuple(stored) != spec.sampler.latency_weights
+    trials = study.get_trials()
+    chains = chain_summaries(study, spec, {t.number for t in trials}, reference_ms)
+    assert [c.latency_weight for c in chains] == stored
+    for chain in chains:
+        for _, _, accuracy, latency, _, quality in chain.trace:
+            assert quality == pytest.approx(accuracy - chain.latency_weight * latency)
