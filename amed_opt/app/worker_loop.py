@@ -88,16 +88,26 @@ def _fail_interrupted(study: optuna.Study, trial_id: int | None, since: datetime
                 study._storage.set_trial_state_values(each, TrialState.FAIL)
 
 
+def _chain(error: BaseException | None) -> list[BaseException]:
+    """`error` and the errors it was raised from or while handling (at most 20)."""
+    found: list[BaseException] = []
+    while error is not None and len(found) < 20:
+        found.append(error)
+        error = error.__cause__ or error.__context__
+    return found
+
+
+def _in_chain(error: BaseException, kind: type[BaseException]) -> bool:
+    return any(isinstance(each, kind) for each in _chain(error))
+
+
 def _is_lock(error: BaseException | None) -> bool:
     """Whether a lock timeout is anywhere in the chain of `error` (Optuna wraps it, and then
     fails its own `Should not reach` assertion while handling it)."""
-    seen = 0
-    while error is not None and seen < 20:
-        if "database is locked" in str(error) or "database table is locked" in str(error):
-            return True
-        error = error.__cause__ or error.__context__
-        seen += 1
-    return False
+    return any(
+        "database is locked" in str(each) or "database table is locked" in str(each)
+        for each in _chain(error)
+    )
 
 
 class _Tracker:
@@ -198,6 +208,14 @@ def run_to_budget(
                 except KeyboardInterrupt:
                     _fail_interrupted(study, tracker.trial, since)
                     raise
+                except Exception as error:
+                    if not _in_chain(error, KeyboardInterrupt):
+                        raise
+                    # Ctrl-C during `tell` (the sampler deciding the trial): Optuna's clean-up
+                    # then fails on its own unset state and raises that instead, leaving the
+                    # trial RUNNING.
+                    _fail_interrupted(study, tracker.trial, since)
+                    raise KeyboardInterrupt from None
                 ran += 1
                 lock_failures = 0
             except Exception as error:

@@ -76,6 +76,47 @@ def test_ctrl_c_inside_the_sampler_leaves_no_trial_running(tmp_path: Path) -> No
     assert states(study) == [TrialState.FAIL]
 
 
+class InterruptedAfterTrial(optuna.samplers.RandomSampler):
+    """Ctrl-C while the sampler decides a finished trial (e.g. waiting on earlier chain steps):
+    Optuna then hides the interrupt behind an `UnboundLocalError` of its own clean-up, which
+    a worker took for a failure (and a trial interrupted in that clean-up stayed RUNNING)."""
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        if trial.number == 1:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_sampler_decides_a_trial_fails_it_and_stays_an_interrupt(
+    tmp_path: Path,
+) -> None:
+    study = new_study(tmp_path, InterruptedAfterTrial(seed=0))
+    with pytest.raises(KeyboardInterrupt):  # not Optuna's UnboundLocalError
+        run_to_budget(study, lambda trial: trial.suggest_float("x", 0, 1), 3)
+    # Optuna still stores the values of trial 1; its sampler never decided it (a resumed AMED
+    # chain proposes that step again), and no trial is left RUNNING.
+    assert states(study) == [TrialState.COMPLETE, TrialState.COMPLETE]
+
+
+def test_ctrl_c_while_optuna_stores_a_trial_fails_it_instead_of_leaving_it_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = new_study(tmp_path)
+    store = study._storage.set_trial_state_values
+    interrupted: list[int] = []
+
+    def set_state(trial_id: int, state: TrialState, values: Any = None) -> bool:
+        number = study._storage.get_trial_number_from_id(trial_id)
+        if state == TrialState.COMPLETE and number == 1 and not interrupted:
+            interrupted.append(trial_id)
+            raise KeyboardInterrupt
+        return store(trial_id, state, values)
+
+    monkeypatch.setattr(study._storage, "set_trial_state_values", set_state)
+    with pytest.raises(KeyboardInterrupt):
+        run_to_budget(study, lambda trial: trial.suggest_float("x", 0, 1), 3)
+    assert states(study) == [TrialState.COMPLETE, TrialState.FAIL]
+
+
 def test_ctrl_c_inside_the_objective_fails_that_trial(tmp_path: Path) -> None:
     study = new_study(tmp_path)
 
