@@ -186,7 +186,8 @@ def front_scores(
         if len(stored) != front.count:
             raise ValueError(
                 f"the study's chains have {len(stored)} latency weights ({WEIGHTS_KEY}), this "
-                f"sampler has {front.count} chains: resume it with {len(stored)}"
+                f"sampler has {front.count} chains: resume the study with {len(stored)} chains "
+                "(as many fallback weights)"
             )
         memory.weights = tuple(float(w) for w in stored)
     return front.scores(memory.weights)
