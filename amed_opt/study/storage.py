@@ -61,7 +61,6 @@ __all__ = [
 CONNECT_TIMEOUT_S = 10
 """Seconds a database server has to accept a connection before the storage is refused."""
 _OPTUNA_TABLES = frozenset({"studies", "trials", "version_info"})
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Workers that open an empty database at the same instant race to create Optuna's tables
 # ("table already exists", a duplicate key in PostgreSQL's catalog): the loser tries again.
@@ -306,28 +305,30 @@ def check_storage(url: str, *, create_dirs_under: Path | None = None) -> None:
 
 def _check_optuna_file(path: Path, url: str, *, required: bool = False) -> None:
     """An existing SQLite file is an Optuna storage (an empty file counts, unless `required`);
-    read without writing anything."""
+    read without writing anything.
+
+    The file is read through SQLite only, never opened by Python: on POSIX, closing any
+    descriptor of a file drops every lock this process holds on it, including those of its open
+    SQLite connections to the same database, and another process could then checkpoint and
+    reset the WAL under them ("disk I/O error", "file is not a database"; SQLite's "How To
+    Corrupt An SQLite Database File", section 2.2). SQLite's own connections share their locks
+    within a process and close lazily, so they are safe."""
     if not path.is_file():
         raise StorageError(f"storage {redact_url(url)!r}: {path} is not a file")
-    try:
-        with path.open("rb") as stream:
-            header = stream.read(len(_SQLITE_HEADER))
-    except OSError as error:
-        raise StorageError(f"cannot read storage {path}: {error.strerror or error}") from None
-    if not header:
+    if path.stat().st_size == 0:
         if required:
             raise StorageError(f"storage {path} is empty: it holds no studies")
         return
-    if header != _SQLITE_HEADER:
-        raise StorageError(
-            f"{path} is not an SQLite database; pass the study's database as --storage"
-        )
     try:
         # A plain connection, closed at once: SQLite removes the side files it opened.
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
             rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             tables = {row[0] for row in rows}
-    except sqlite3.Error as error:
+    except sqlite3.DatabaseError as error:
+        if "not a database" in str(error):
+            raise StorageError(
+                f"{path} is not an SQLite database; pass the study's database as --storage"
+            ) from None
         raise StorageError(f"cannot read SQLite database {path}: {error}") from None
     if (tables or required) and not _OPTUNA_TABLES <= tables:
         raise StorageError(

@@ -102,3 +102,35 @@ def test_several_writers_at_once(tmp_path: Path) -> None:
     study = optuna.load_study(study_name="many", storage=sqlite_wal_storage(url))
     assert len(study.trials) == 45
     assert all(trial.state == optuna.trial.TrialState.COMPLETE for trial in study.trials)
+
+
+def test_checking_a_database_keeps_the_locks_of_this_process_s_connections(
+    tmp_path: Path,
+) -> None:
+    """Closing a descriptor of the file drops every POSIX lock the process holds on it: another
+    process closing its connection then takes itself for the last one and folds away the WAL
+    that this process's open connection still uses (how two comparisons on one database ended
+    with "disk I/O error"). The check reads the file through SQLite only."""
+    import subprocess
+    import sys
+
+    from amed_opt.study.storage import _check_optuna_file
+
+    path = tmp_path / "live.db"
+    url = f"sqlite:///{path}"
+    sqlite_wal_storage(url).engine.dispose()  # Optuna's tables, in WAL mode
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute("CREATE TABLE side (x)")
+    connection.executemany("INSERT INTO side VALUES (?)", [(i,) for i in range(50)])
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size > 0
+    _check_optuna_file(path, url, required=True)
+    other = (
+        f"import sqlite3; c = sqlite3.connect({str(path)!r}); "
+        "c.execute('SELECT count(*) FROM side').fetchall(); c.close()"
+    )
+    subprocess.run([sys.executable, "-c", other], check=True)
+    assert wal.exists()  # the other process saw this one's connection
+    assert connection.execute("SELECT count(*) FROM side").fetchone() == (50,)
+    connection.close()
