@@ -9,16 +9,15 @@ no more accurate than 4 bits) and adds little.
 
 `FrontWeights` measures the slopes on the start candidates (the uniform ladder) once every one of
 them has finished: the upper concave hull of their non-dominated (latency / reference, accuracy)
-points has slopes `s_1 > ... > s_m > 0`. The chains' weights are spread geometrically from
-`s_1` down to `s_m / 2`. At `s_1` the two fastest uniform allocations score the same, so the
-first chain walks the whole first stretch of the front; a steeper weight would pin a chain to the
-fastest uniform allocation, which is the fastest of the whole space when the ladder reaches the
-lowest bitwidth. At `s_m / 2`, one octave past the flattest slope, the last chain starts at the
-most accurate uniform allocation and looks for more accuracy at about its latency (the stretch
-past it is flat or falling, so a weight on its slope would not hold the chain there). The chains
-between sit along the front, on the stretches between two uniform allocations where mixed
-precision can beat both. With fewer than two points on that front (no slope), the chains take
-the fallback weights.
+points has slopes `s_1 > ... > s_m > 0`. The first chain's weight is `2 s_1`, one octave past
+the steepest slope: it starts at the fastest uniform allocation and buys accuracy back where it
+is cheapest. The others are spread geometrically from `s_1` down to `s_m / 2`: at `s_1` the two
+fastest uniform allocations score the same, so that chain walks the whole first stretch of the
+front; at `s_m / 2`, one octave past the flattest slope, the last chain starts at the most
+accurate uniform allocation and looks for more accuracy at about its latency; the chains between
+sit along the front, on the stretches between two uniform allocations where mixed precision can
+beat both. With fewer than two points on that front (no slope), the chains take the fallback
+weights.
 
 Exactness is unchanged: the weights are fixed before any chain takes its first step (the
 candidates are no chain's steps) and never change afterwards, so each chain is an ordinary
@@ -57,10 +56,10 @@ __all__ = [
 WEIGHTS_KEY = "mh:latency_weights"
 """Study system attribute: the chains' latency weights, written once the candidates finished."""
 
-PAST_FLATTEST = 2.0
-"""How far below the flattest slope the last chain's weight is (a factor on `lambda`): one
-octave, so that chain stays at the most accurate uniform allocation rather than on the last
-stretch of the front, yet still pays for latency."""
+PAST_ENDS = 2.0
+"""How far past the steepest slope the first chain's weight is, and below the flattest slope
+the last one's (a factor on `lambda`): one octave, so those chains start at the ends of the
+uniform front rather than on its first or last stretch, yet still trade accuracy for latency."""
 
 
 def front_slopes(points: Sequence[tuple[float, float]]) -> tuple[float, ...]:
@@ -93,17 +92,23 @@ def front_slopes(points: Sequence[tuple[float, float]]) -> tuple[float, ...]:
 
 
 def spread_weights(slopes: Sequence[float], count: int) -> tuple[float, ...] | None:
-    """`count` weights, geometric from `max(slopes)` down to `min(slopes) / PAST_FLATTEST`
-    (one weight: their geometric mean); `None` without slopes."""
+    """`count` weights: `PAST_ENDS * max(slopes)`, then geometric from `max(slopes)` down to
+    `min(slopes) / PAST_ENDS` (one weight: the geometric mean of those two; two weights: the
+    first and the last); `None` without slopes."""
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count!r}")
     if not slopes:
         return None
     high = math.log(max(slopes))
-    low = math.log(min(slopes) / PAST_FLATTEST)
+    low = math.log(min(slopes) / PAST_ENDS)
     if count == 1:
         return (math.exp((high + low) / 2),)
-    return tuple(math.exp(high + (low - high) * k / (count - 1)) for k in range(count))
+    if count == 2:
+        return (PAST_ENDS * max(slopes), math.exp(low))
+    rest = count - 1
+    return (PAST_ENDS * max(slopes),) + tuple(
+        math.exp(high + (low - high) * k / (rest - 1)) for k in range(rest)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,9 +260,11 @@ class SamplerSpec:
             several weights spread the chains along the Pareto front.
         chain_weights: `fixed` (chain `c` at `latency_weights[c]`) or `uniform-front` (one
             chain per entry of `latency_weights`, at weights read off the evaluated uniform
-            ladder: geometric from the steepest slope of its front to half the flattest,
-            so the chains spread along the front whatever the accelerator; `latency_weights`
-            serve when that front has no slope; needs `start = "best-uniform"`; docs/sampler.md).
+            ladder: twice the steepest slope of its front, then geometric from that slope to
+            half the flattest, so the chains spread along the front whatever the accelerator;
+            `latency_weights` serve when that front has no slope; needs `start =
+            "best-uniform"`; not shipped: it did not beat fixed weights on the tuning setups;
+            docs/sampler.md).
         energy_weight: `epsilon`, the weight of energy per inference in `Q` (0, the default,
             ignores energy; > 0 needs a hardware model that prices energy).
         accuracy_threshold: Accuracy (fraction) below which the penalty applies; 0 means none.

@@ -24,7 +24,7 @@ from amed_opt.samplers import MetropolisHastingsSampler
 from amed_opt.samplers import ProposalSettings
 from amed_opt.samplers import QualityScore
 from amed_opt.samplers import chain_history
-from amed_opt.samplers._front_weights import PAST_FLATTEST
+from amed_opt.samplers._front_weights import PAST_ENDS
 from amed_opt.samplers._front_weights import front_slopes
 from amed_opt.samplers._front_weights import spread_weights
 from amed_opt.samplers._space import OrderedSearchSpace
@@ -61,15 +61,17 @@ def test_a_front_of_one_point_has_no_slope(points: list[tuple[float, float]]) ->
     assert front_slopes(points) == ()
 
 
-def test_weights_spread_geometrically_from_the_steepest_to_half_the_flattest() -> None:
-    weights = spread_weights((0.8, 0.2, 0.05), 4)
+def test_weights_start_past_the_steepest_then_spread_from_it_to_past_the_flattest() -> None:
+    weights = spread_weights((0.8, 0.2, 0.05), 5)
     assert weights is not None
-    assert weights[0] == pytest.approx(0.8)
-    assert weights[-1] == pytest.approx(0.05 / PAST_FLATTEST)
-    ratios = [a / b for a, b in itertools.pairwise(weights)]
+    assert weights[0] == pytest.approx(0.8 * PAST_ENDS)
+    assert weights[1] == pytest.approx(0.8)
+    assert weights[-1] == pytest.approx(0.05 / PAST_ENDS)
+    ratios = [a / b for a, b in itertools.pairwise(weights[1:])]
     assert ratios == pytest.approx([ratios[0]] * 3)
+    assert spread_weights((0.8, 0.2, 0.05), 2) == pytest.approx((1.6, 0.025))
     (single,) = spread_weights((0.8, 0.2, 0.05), 1) or ()
-    assert single == pytest.approx(math.sqrt(0.8 * 0.05 / PAST_FLATTEST))
+    assert single == pytest.approx(math.sqrt(0.8 * 0.05 / PAST_ENDS))
     assert spread_weights((), 3) is None
     with pytest.raises(ValueError, match="count must be >= 1"):
         spread_weights((0.1,), 0)
