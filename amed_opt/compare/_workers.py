@@ -40,6 +40,8 @@ from typing import Any
 from typing import NamedTuple
 from typing import NoReturn
 
+from optuna.trial import TrialState
+
 from amed_opt.app import RunOptions
 from amed_opt.app import build_components
 from amed_opt.app import run_study
@@ -135,6 +137,8 @@ def run_in_workers(
             monitor.follow(processes)
     except BaseException:
         _interrupt(processes, monitor.open_connections())
+        _terminate(processes)
+        _fail_left_running(plan, tasks)
         raise
     finally:
         _terminate(processes)
@@ -306,6 +310,26 @@ def _interrupt(processes: Sequence[BaseProcess], connections: list[Connection]) 
                 connections.remove(by_id[id(ready)])
         if not connections:
             time.sleep(0.1)
+
+
+def _fail_left_running(plan: ComparisonPlan, tasks: Sequence[tuple[SamplerName, int]]) -> None:
+    """Once every worker has stopped, mark FAIL the trials of `tasks` still RUNNING: a worker
+    fails its own trial when interrupted, unless it is terminated first or its write waits on
+    a lock past the busy timeout, and each study has no other worker. FAIL without a
+    `fail_reason` is an interrupted trial (the AMED chain proposes that step again)."""
+    with contextlib.suppress(Exception):
+        storage = open_storage(plan.storage_url)
+        try:
+            for sampler, seed in tasks:
+                with contextlib.suppress(KeyError):
+                    study_id = storage.get_study_id_from_name(
+                        study_name(plan.study_spec(sampler, seed))
+                    )
+                    for trial in storage.get_all_trials(study_id, deepcopy=False):
+                        if trial.state == TrialState.RUNNING:
+                            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        finally:
+            close_storage(storage)
 
 
 def _terminate(processes: Sequence[BaseProcess]) -> None:

@@ -282,3 +282,29 @@ def test_workers_on_cuda_without_a_gpu_is_the_usual_line_and_no_database(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "CUDA is not available" in err
     assert not (tmp_path / "compare.db").exists()
+
+
+def test_a_stopped_command_fails_the_trials_its_workers_left_running(
+    study_path: Path, tmp_path: Path
+) -> None:
+    """After every worker has stopped (a worker terminated mid-write leaves its trial RUNNING),
+    the command fails the RUNNING trials of its own studies, and no others."""
+    from amed_opt.compare._workers import _fail_left_running
+    from amed_opt.study.naming import study_name
+
+    plan = _plan(study_path, tmp_path)
+    storage = open_storage(plan.storage_url)
+    ours = study_name(plan.study_spec(SamplerName.TPE, 0))
+    for name in (ours, "another-command-study"):
+        study = optuna.create_study(study_name=name, storage=storage)
+        study.tell(study.ask(), 1.0)
+        study.ask()  # left RUNNING
+    close_storage(storage)
+    _fail_left_running(plan, [(SamplerName.AMED, 0), (SamplerName.TPE, 0)])  # AMED's: none yet
+    storage = open_storage(plan.storage_url)
+    states = {
+        name: [t.state.name for t in optuna.load_study(study_name=name, storage=storage).trials]
+        for name in (ours, "another-command-study")
+    }
+    close_storage(storage)
+    assert states == {ours: ["COMPLETE", "FAIL"], "another-command-study": ["COMPLETE", "RUNNING"]}
