@@ -129,6 +129,7 @@ def run_in_workers(
         for index in range(count)
     ]
     monitor = _Monitor(plan, list(tasks), [ours for ours, _ in pipes], options.progress)
+    stopped = False
     try:
         _start(processes)
         for _, theirs in pipes:
@@ -136,12 +137,13 @@ def run_in_workers(
         with monitor.redirect_logging():
             monitor.follow(processes)
     except BaseException:
+        stopped = True
         _interrupt(processes, monitor.open_connections())
-        _terminate(processes)
-        _fail_left_running(plan, tasks)
         raise
     finally:
         _terminate(processes)
+        if stopped:
+            _fail_left_running(plan, tasks)
         monitor.close()
     return WorkersRun(monitor.ordered_results(), monitor.memo_hits, monitor.memo_misses)
 
