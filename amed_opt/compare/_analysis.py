@@ -18,6 +18,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from amed_opt.compare._chains import chain_weights
 from amed_opt.compare._plan import LAYER_INFO_ATTR
 from amed_opt.compare._studies import sampler_summary
 from amed_opt.compare._studies import study_summary
@@ -39,11 +40,11 @@ from amed_opt.study.paired import mcnemar
 from amed_opt.study.paired import outcomes_of
 from amed_opt.study.pareto import is_feasible
 from amed_opt.study.score import quality_score
+from amed_opt.study.spec import SamplerName
 
 
 if TYPE_CHECKING:
     from amed_opt.compare._plan import ComparisonPlan
-    from amed_opt.study.spec import SamplerName
 
 __all__ = [
     "Analysis",
@@ -159,7 +160,14 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         )
     uniform = {bits: p.normalised(reference_ms, reference_uj) for bits, p in found.points.items()}
 
-    weights = sorted({plan.latency_weight, *plan.spec.sampler.latency_weights})
+    # The chains' own weights: with `chain_weights = "uniform-front"` they are the ones each
+    # AMED study stored, not the spec's fallback.
+    chained = [
+        chain_weights(study, plan.study_spec(sampler, seed))
+        for sampler, seed, study in loaded
+        if sampler is SamplerName.AMED
+    ] or [plan.spec.sampler.latency_weights]
+    weights = sorted({plan.latency_weight, *(w for ws in chained for w in ws)})
     summaries = [
         study_summary(
             study,

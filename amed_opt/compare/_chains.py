@@ -35,6 +35,16 @@ CHAIN_ATTR = "mh_chain"
 """Trial user attribute the AMED sampler records the chain of a proposal in."""
 
 
+def chain_weights(study: optuna.Study, spec: StudySpec) -> tuple[float, ...]:
+    """The latency weight of each chain of an AMED `study`, in chain order.
+
+    Weights read off the uniform front (`chain_weights = "uniform-front"`) are stored in the
+    study once its start candidates finished; until then, and for fixed weights, the spec's.
+    """
+    stored = study._storage.get_study_system_attrs(study._study_id).get(WEIGHTS_KEY)
+    return spec.sampler.latency_weights if stored is None else tuple(float(w) for w in stored)
+
+
 def chain_summaries(
     study: optuna.Study,
     spec: StudySpec,
@@ -56,9 +66,7 @@ def chain_summaries(
     chain_ids = sorted(
         {int(t.user_attrs[CHAIN_ATTR]) for t in by_number.values() if CHAIN_ATTR in t.user_attrs}
     )
-    # Weights read off the uniform front (`chain_weights = "uniform-front"`) are in the study.
-    stored = study._storage.get_study_system_attrs(study._study_id).get(WEIGHTS_KEY)
-    weights = spec.sampler.latency_weights if stored is None else tuple(stored)
+    weights = chain_weights(study, spec)
     summaries = []
     for chain in chain_ids:
         weight = weights[chain] if chain < len(weights) else math.nan

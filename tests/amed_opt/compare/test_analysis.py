@@ -13,6 +13,7 @@ from optuna.trial import TrialState
 
 from amed_opt.compare import analyse_comparison
 from amed_opt.compare._plan import ComparisonPlan
+from amed_opt.samplers import WEIGHTS_KEY
 from amed_opt.study.naming import describe_sampler
 from amed_opt.study.naming import study_name
 from amed_opt.study.spec import SamplerName
@@ -81,6 +82,24 @@ def test_the_reference_latency_may_come_from_any_study(
     assert analysis.reference_latency_ms == 4.0
     assert analysis.uniform == {} and analysis.uniform_hv == 0.0 and analysis.layers == []
     assert analysis.samplers[0].seeds == [0]
+
+
+def test_best_q_is_reported_at_the_weights_the_chains_stored(
+    plan: ComparisonPlan, new_trial: Callable[..., None]
+) -> None:
+    """With weights read off the uniform front, the AMED study stores its chains' weights; the
+    best-Q-per-weight table uses those, not the spec's fallback list."""
+    storage = optuna.storages.InMemoryStorage()
+    amed = _create(
+        storage, study_name(plan.study_spec(SamplerName.AMED, 0)), reference_latency_ms=2.0
+    )
+    storage.set_study_system_attr(amed._study_id, WEIGHTS_KEY, [0.3, 0.07])
+    new_trial(amed, 0.9, 2.0, "8 8 8 8")
+    new_trial(amed, 0.8, 1.0, "8 4 4 8")
+    analysis = analyse_comparison(plan, storage)
+    assert analysis.weights == [0.07, 0.3, 1.0]  # the chains' stored weights and the headline λ
+    (study,) = analysis.studies
+    assert study.best_q_by_weight == pytest.approx({"0.07": 0.83, "0.3": 0.65, "1": 0.3})
 
 
 def test_without_a_reference_latency_it_asks_to_run_the_comparison(
