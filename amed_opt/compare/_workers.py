@@ -386,11 +386,11 @@ _send = _INTERRUPTS.send
 
 def worker_main(index: int, plan: ComparisonPlan, options: RunOptions, parent: Any) -> None:
     """A worker process: run the studies the parent hands out, reporting through `parent`."""
-    signal.signal(signal.SIGINT, _INTERRUPTS.handle)
-    configure_logging()
-    logging.getLogger().setLevel(logging.WARNING)  # the parent reports each study
     try:
+        signal.signal(signal.SIGINT, _INTERRUPTS.handle)  # ignored until here (`_start`)
         try:
+            configure_logging()
+            logging.getLogger().setLevel(logging.WARNING)  # the parent reports each study
             hits, misses = _run_tasks(plan, options, parent)
         except KeyboardInterrupt:
             _send(parent, ("interrupted",))
