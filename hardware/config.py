@@ -255,7 +255,10 @@ def load_preset(name_or_path: str | Path, **overrides: Any) -> SystolicArrayConf
     )
     if missing:
         raise ValueError(f"preset {source}: missing key {missing[0]!r}")
-    return SystolicArrayConfig(**values)
+    try:
+        return SystolicArrayConfig(**values)
+    except ValueError as error:
+        raise ValueError(f"preset {source}: {error}") from error
 
 
 def _read_preset_text(name_or_path: str | Path) -> tuple[str, str]:

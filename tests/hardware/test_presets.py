@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -137,4 +139,12 @@ def test_malformed_toml(tmp_path: Path) -> None:
 def test_bad_value_in_a_file_names_the_field(tmp_path: Path) -> None:
     path = _write(tmp_path / "bad.toml", FILE.replace('"is"', '"diagonal"'))
     with pytest.raises(ValueError, match="dataflow must be one of .* got 'diagonal'"):
+        load_preset(path)
+
+
+def test_an_invalid_value_in_a_preset_file_names_the_file(tmp_path: Path) -> None:
+    text = (resources.files("hardware") / "presets" / "scale-sim.toml").read_text("utf-8")
+    path = _write(tmp_path / "mine.toml", text.replace("rows = 32", "rows = 0", 1))
+    expected = rf"^preset {re.escape(str(path))}: rows must be a positive integer, got 0$"
+    with pytest.raises(ValueError, match=expected):
         load_preset(path)
