@@ -4,8 +4,10 @@ small complete analysis with its plan and provenance."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import optuna
@@ -183,3 +185,20 @@ def provenance() -> Provenance:
         memo_misses=24,
         generated="2025-01-01T00:00:00+00:00",
     )
+
+
+BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
+
+
+@pytest.fixture
+def load_benchmark() -> Callable[[str], ModuleType]:
+    """Import a script of `benchmarks/` (a folder of scripts, not a package) by its stem."""
+
+    def load(stem: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(stem, BENCHMARKS / f"{stem}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "swap_acceptance.py"
-
-
-def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("swap_acceptance", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_a_swap_equals_the_ratio_of_the_two_targets_and_accuracy_cancels() -> None:
-    swap = _module().swap_acceptance
+def test_a_swap_equals_the_ratio_of_the_two_targets_and_accuracy_cancels(
+    load_benchmark: Callable[[str], ModuleType],
+) -> None:
+    swap = load_benchmark("swap_acceptance").swap_acceptance
     weights, temperature = (0.5, 2.0), 0.01
     heads = {"fast": (0.81, 0.30), "slow": (0.88, 0.45)}  # (accuracy, relative latency)
 
@@ -46,9 +37,11 @@ def test_a_swap_equals_the_ratio_of_the_two_targets_and_accuracy_cancels() -> No
 
 
 def test_an_unknown_study_is_one_line_and_exit_code_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    load_benchmark: Callable[[str], ModuleType],
 ) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
-    assert _module().main(["--storage", url, "--study", "nope"]) == 2
+    assert load_benchmark("swap_acceptance").main(["--storage", url, "--study", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no study 'nope'" in err
