@@ -351,8 +351,8 @@ class _Interrupts:
     """A worker's SIGINT handling. The first SIGINT raises `KeyboardInterrupt`, later ones are
     ignored (a Ctrl-C reaches a worker both from the terminal and from the parent); one that
     arrives while a message is being sent is raised once it is out, so an interrupt never
-    leaves half a message in the pipe. Once interrupted, the worker logs errors only: the
-    parent says what happened (Optuna would log each interrupted trial with its traceback)."""
+    leaves half a message in the pipe. Once interrupted, the worker logs nothing (not even the
+    tracebacks of Optuna's and SQLAlchemy's cut-short work): the parent says what happened."""
 
     def __init__(self) -> None:
         self.interrupted = False
@@ -363,7 +363,7 @@ class _Interrupts:
         if self.interrupted:
             return
         self.interrupted = True
-        logging.disable(logging.WARNING)
+        logging.disable(logging.CRITICAL)
         if self.sending:
             self.deferred = True
             return
