@@ -32,6 +32,7 @@ from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import StudySpec
+from amed_opt.study.start_candidates import bridged_ladder
 
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ def build_sampler(
         start: FixedStart | BestOfCandidates
         if settings.start is ChainStart.BEST_UNIFORM:
             start = BestOfCandidates(ladder)
+        elif settings.start is ChainStart.BEST_BRIDGED:
+            start = BestOfCandidates(bridged_ladder(hardware, space, max_size_bytes))
         else:
             start = FixedStart(ladder[0])
         return MetropolisHastingsSampler(

@@ -193,7 +193,7 @@ def _create_study(
         # that every study holds the latency reference and budgets stay equal. With
         # `start = "best-uniform"` they get AMED's whole uniform ladder (the fair warm start).
         ladder = uniform_ladder(components.space, components.max_size_bytes)
-        enqueued = spec.n_trials if spec.sampler.start is ChainStart.BEST_UNIFORM else 1
+        enqueued = spec.n_trials if spec.sampler.start is not ChainStart.HIGHEST_UNIFORM else 1
         for params in ladder[:enqueued]:
             study.enqueue_trial(params)
     return study

@@ -83,7 +83,7 @@ class ComparisonPlan:
         sampler_spec = (
             self.spec.sampler if sampler is SamplerName.AMED else SamplerSpec(name=sampler)
         )
-        if self.warm_start == "ladder":
+        if self.warm_start == "ladder" and sampler_spec.start is ChainStart.HIGHEST_UNIFORM:
             sampler_spec = dataclasses.replace(sampler_spec, start=ChainStart.BEST_UNIFORM)
         spec = dataclasses.replace(self.spec, sampler=sampler_spec)
         return with_overrides(spec, sampler=sampler.value, seed=seed)

@@ -88,6 +88,6 @@ def describe_sampler(spec: StudySpec) -> str:
             "latency saved"
         ),
     }[settings.name]
-    if settings.start is ChainStart.BEST_UNIFORM:
+    if settings.start is not ChainStart.HIGHEST_UNIFORM:  # best-uniform or best-bridged
         return described + "; warm start: the uniform ladder (8, 7, ..., 2 bits) enqueued first"
     return described

@@ -62,6 +62,10 @@ class ChainStart(enum.Enum):
     BEST_UNIFORM = "best-uniform"
     """The uniform allocations are evaluated first, from the highest bitwidth down; each chain
     starts from the one its own score ranks highest."""
+    BEST_BRIDGED = "best-bridged"
+    """As `BEST_UNIFORM`, then one more candidate between every two neighbouring uniform
+    allocations: the higher one with the layers that save the most latency lowered, until half
+    the latency between the two is saved (`amed_opt.study.start_candidates`)."""
 
 
 class ChainWeights(enum.Enum):

@@ -252,9 +252,13 @@ class SamplerSpec:
             with `search.max_size_kib`).
         start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
-            starts from the one with its highest `Q`; those trials count in the budget). For
-            the other samplers, `best-uniform` enqueues the same uniform trials first (the
-            comparison's fair warm start) and `highest-uniform` only uniform 8 bits.
+            starts from the one with its highest `Q`; those trials count in the budget) or
+            `best-bridged` (as `best-uniform`, then between every two neighbouring uniform
+            allocations the higher one with the layers that save the most latency lowered
+            until half the latency between them is saved; six more trials on 2..8 bits). For
+            the other samplers, `best-uniform` and `best-bridged` enqueue the same uniform
+            trials first (the comparison's fair warm start) and `highest-uniform` only uniform
+            8 bits.
         latency_weights: One chain per weight `lambda` in
             `Q = acc - lambda * lat / lat_8bit - epsilon * energy / energy_8bit - penalty`;
             several weights spread the chains along the Pareto front.

@@ -12,8 +12,12 @@ from pathlib import Path
 import optuna
 import pytest
 
+from amed_opt.app import RunOptions
+from amed_opt.app.components import build_components
 from amed_opt.run import main
 from amed_opt.samplers import chain_history
+from amed_opt.study.spec import load_spec
+from amed_opt.study.start_candidates import bridged_ladder
 
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "synthetic_study.toml"
@@ -110,6 +114,29 @@ def test_best_uniform_start_evaluates_uniform_allocations_then_chains_adopt(
         assert first.kind == "adopted" and first.trial_number < 7
     # lambda = 0.5 and lambda = 2 rank the uniform allocations differently.
     assert chain_history(study, 0)[0].trial_number < chain_history(study, 1)[0].trial_number
+
+
+def test_best_bridged_start_evaluates_the_ladder_and_its_midpoints_then_chains_adopt(
+    tmp_path: Path,
+) -> None:
+    study_file = tmp_path / "bridged.toml"
+    study_file.write_text(
+        STUDY.read_text().replace("[sampler]", '[sampler]\nstart = "best-bridged"\nn_flips = 3')
+    )
+    args = _args(tmp_path, "--n-trials", "15")
+    args[1] = str(study_file)
+    assert main(args) == 0
+    study = _load(tmp_path)
+    trials = study.get_trials()
+    spec = load_spec(str(study_file))
+    components = build_components(spec, RunOptions(cache_dir=tmp_path / "cache", progress=False))
+    expected = bridged_ladder(components.hardware, components.space, None)
+    assert len(expected) == 13  # uniform 8..2 bits, then six midpoints
+    assert [t.params for t in trials[:13]] == expected
+    assert all("mh_chain" not in t.user_attrs for t in trials[:13])
+    for chain in (0, 1):
+        first = chain_history(study, chain)[0]
+        assert first.kind == "adopted" and first.trial_number < 13
 
 
 def test_size_limit_is_a_filter_for_amed(tmp_path: Path) -> None:
