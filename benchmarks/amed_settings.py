@@ -5,7 +5,7 @@ Run: `python benchmarks/amed_settings.py --study tests/data/synthetic_study.toml
 
 Every variant is the study with its `[sampler]` section replaced (the keys of `SamplerSpec`:
 `latency_weights` as comma-separated numbers, `n_flips`, `boundary` (forced or lazy), `start`
-(highest-uniform or best-uniform), `layer_choice` (uniform or cost), `chain_weights` (fixed
+(highest-uniform, best-uniform or best-bridged), `layer_choice` (uniform or cost), `chain_weights` (fixed
 or uniform-front), `temperature`, `min_temperature`, `annealing`, `accuracy_threshold`,
 `penalty_slope`), run as an AMED-only comparison (`amed_opt.compare`) with the same budget
 and seeds; the baselines (TPE, NSGA-II, random, greedy) run once. The table
@@ -22,7 +22,8 @@ and the seeds after it must stay below `amed_opt.compare._seeds.REPORTING_SEEDS_
 refuses reporting seeds with exit code 2, so that a shipped setting is never chosen on the seeds
 its results are reported on. `--warm-start` is the comparison's (default `ladder`: every variant
 and baseline starts from the uniform ladder, so a variant's `start` is overridden to
-`best-uniform`; use `none` to sweep `start`).
+`best-uniform` unless it is `best-bridged`, which starts from the ladder too; use `none` to
+sweep `start`).
 """
 
 from __future__ import annotations

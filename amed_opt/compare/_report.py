@@ -23,6 +23,7 @@ from amed_opt.compare._verdict import diagnosis
 from amed_opt.compare._verdict import verdict
 from amed_opt.study.hypervolume import REFERENCE
 from amed_opt.study.paired import SIGNIFICANCE
+from amed_opt.study.spec import ChainStart
 from amed_opt.study.urls import redact_url
 
 
@@ -86,7 +87,13 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
         + (
             "`ladder` — every sampler's first trials are the uniform allocations from the "
             "highest bitwidth down to the lowest, counted in its budget (AMED's chains start "
-            "from the best of them; the baselines get them enqueued)."
+            + (
+                "from the best of them and of the latency midpoints between neighbours that "
+                "AMED evaluates next, `best-bridged`"
+                if spec.sampler.start is ChainStart.BEST_BRIDGED
+                else "from the best of them"
+            )
+            + "; the baselines get them enqueued)."
             if plan.warm_start == "ladder"
             else "`none` — only uniform 8 bits is given to every sampler; AMED starts as its "
             f"study says (`{spec.sampler.start.value}`)."

@@ -14,6 +14,7 @@ from amed_opt.compare._types import Paired
 from amed_opt.compare._types import Point
 from amed_opt.compare._types import Spread
 from amed_opt.study.paired import McNemar
+from amed_opt.study.spec import ChainStart
 
 
 def test_sections_come_in_order_with_the_verdict_first(
@@ -93,6 +94,12 @@ def test_noise_seeds_warm_start_and_the_pairing_with_amed_are_reported(
     text = render_report(noisy, reporting, provenance, {})
     assert "seeds 100, 101 are reporting seeds (>= 100): no setting was chosen on them" in text
     assert "- Warm start: `none`" in text
+    assert "midpoints" not in render_report(noisy, plan, provenance, {})
+    bridged_sampler = dataclasses.replace(plan.spec.sampler, start=ChainStart.BEST_BRIDGED)
+    bridged = dataclasses.replace(
+        plan, spec=dataclasses.replace(plan.spec, sampler=bridged_sampler)
+    )
+    assert "latency midpoints between neighbours" in render_report(noisy, bridged, provenance, {})
 
 
 def test_setup_states_the_score_with_its_penalty_only_when_there_is_one(
