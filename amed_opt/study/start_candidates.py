@@ -9,9 +9,10 @@ the two is saved. The midpoints need no accuracy (only the hardware model), are 
 every seed, and cost one trial each (six on the 2..8-bit ladder), counted in the budget like the
 ladder's. A start does not change any chain's target: the chains stay exact.
 
-Why by latency saved: on the measured networks, lowering the deep, weight-heavy layers first
-loses the least accuracy per latency saved (the greedy descent of issue 15 lowered them first),
-and the hardware model ranks the layers without spending a trial.
+Why by latency saved: on measured ResNet-18, lowering the deep, weight-heavy layers first loses
+the least accuracy per latency saved (the greedy baseline's descent lowers them first,
+benchmarks/results/search_quality/), and the hardware model ranks the layers without spending a
+trial. Chosen on tuning seeds (benchmarks/results/layer_choice/, round 6).
 """
 
 from __future__ import annotations
