@@ -82,7 +82,7 @@ def verdict(analysis: Analysis) -> list[str]:
         mixed_text, _ = _against("best mixed Q", amed, mixed_rival, "best_mixed_q", n_images)
         lines.append(
             "Best Q over mixed allocations only (trials that are uniform allocations, such as "
-            f"AMED's start candidates, left out): {'ahead' if ahead else 'behind'}. "
+            f"the ladder every sampler starts from, left out): {'ahead' if ahead else 'behind'}. "
             + mixed_text
             + "."
         )
