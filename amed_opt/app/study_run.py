@@ -191,7 +191,8 @@ def _create_study(
     if spec.sampler.name is not SamplerName.AMED:
         # The AMED chains start from uniform 8-bit; the baselines get the same first trial so
         # that every study holds the latency reference and budgets stay equal. With
-        # `start = "best-uniform"` they get AMED's whole uniform ladder (the fair warm start).
+        # `start = "best-uniform"` or `"best-bridged"` they get AMED's whole uniform ladder (the
+        # fair warm start; AMED's midpoints are its own proposals).
         ladder = uniform_ladder(components.space, components.max_size_bytes)
         enqueued = spec.n_trials if spec.sampler.start is not ChainStart.HIGHEST_UNIFORM else 1
         for params in ladder[:enqueued]:

@@ -77,8 +77,9 @@ class ComparisonPlan:
         The seed changes the sampler's seed only: the network, data split and float baseline
         are built once, from `spec.seed`, and shared by every study. Baseline samplers keep the
         AMED-only settings at their defaults, so retuning AMED leaves their studies valid. With
-        the `ladder` warm start every sampler's `start` is `best-uniform`: the uniform ladder
-        first (AMED's candidates, the baselines' enqueued trials).
+        the `ladder` warm start every sampler starts from the uniform ladder (AMED's first
+        candidates, the baselines' enqueued trials): a `highest-uniform` start becomes
+        `best-uniform`, and AMED's `best-bridged` (the ladder, then its midpoints) is kept.
         """
         sampler_spec = (
             self.spec.sampler if sampler is SamplerName.AMED else SamplerSpec(name=sampler)
