@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import optuna
 
 from amed_opt.samplers import chain_history
+from amed_opt.study.naming import REFERENCE_LATENCY_ATTR
 
 
 def swap_acceptance(
@@ -44,7 +45,7 @@ def swap_probabilities(
     study: optuna.Study, weights: Sequence[float], temperature: float
 ) -> list[float]:
     """The swap acceptance of every chain pair after every step of `study`'s chains."""
-    reference = float(study.user_attrs["reference_latency_ms"])
+    reference = float(study.user_attrs[REFERENCE_LATENCY_ATTR])
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     events = sorted(
         (step.trial_number, chain, trials[step.head_trial_number].values[1] / reference)

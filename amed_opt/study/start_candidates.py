@@ -20,10 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from amed_opt.study.metrics import price_allocation
+from amed_opt.study.search_space import start_bits
 from amed_opt.study.search_space import uniform_ladder
 
 
 if TYPE_CHECKING:
+    from amed_opt.study.metrics import Pricing
     from amed_opt.study.search_space import BitSearchSpace
     from hardware.protocol import HardwareModel
 
@@ -43,9 +45,33 @@ def latency_midpoint(
     """
     if low >= high:
         raise ValueError(f"a midpoint needs low < high bits, got low {low} and high {high}")
-    layers = space.layers
-    at_high = price_allocation(hardware, layers, space.uniform_bits(high))
-    at_low = price_allocation(hardware, layers, space.uniform_bits(low))
+    return _midpoint(space, _price(hardware, space, high), _price(hardware, space, low), high, low)
+
+
+def bridged_ladder(
+    hardware: HardwareModel, space: BitSearchSpace, max_size_bytes: int | None
+) -> list[dict[str, int]]:
+    """The uniform ladder (highest bits first, as `uniform_ladder`), then the latency midpoint
+    of every two neighbours on it, from the highest pair down; a midpoint equal to an allocation
+    already in the list is left out. Each uniform allocation is priced once."""
+    top = start_bits(space, max_size_bytes)
+    bits = [b for b in sorted(space.candidate_bits, reverse=True) if b <= top]
+    pricing = {b: _price(hardware, space, b) for b in bits}
+    found = uniform_ladder(space, max_size_bytes)
+    for high, low in zip(bits, bits[1:], strict=False):
+        midpoint = _midpoint(space, pricing[high], pricing[low], high, low)
+        if midpoint not in found:
+            found.append(midpoint)
+    return found
+
+
+def _price(hardware: HardwareModel, space: BitSearchSpace, bits: int) -> Pricing:
+    return price_allocation(hardware, space.layers, space.uniform_bits(bits))
+
+
+def _midpoint(
+    space: BitSearchSpace, at_high: Pricing, at_low: Pricing, high: int, low: int
+) -> dict[str, int]:
     savings = {
         layer.name: at_high.cycles_by_layer[layer.name] - at_low.cycles_by_layer[layer.name]
         for layer in space.searched_layers
@@ -60,20 +86,3 @@ def latency_midpoint(
             params[param] = low
         saved += savings[name]
     return params
-
-
-def bridged_ladder(
-    hardware: HardwareModel, space: BitSearchSpace, max_size_bytes: int | None
-) -> list[dict[str, int]]:
-    """The uniform ladder (highest bits first, as `uniform_ladder`), then the latency midpoint
-    of every two neighbours on it, from the highest pair down; a midpoint equal to an allocation
-    already in the list is left out."""
-    ladder = uniform_ladder(space, max_size_bytes)
-    top = max(ladder[0].values())
-    bits = [b for b in sorted(space.candidate_bits, reverse=True) if b <= top]
-    found = list(ladder)
-    for high, low in zip(bits, bits[1:], strict=False):
-        midpoint = latency_midpoint(hardware, space, high, low)
-        if midpoint not in found:
-            found.append(midpoint)
-    return found
