@@ -48,6 +48,7 @@ from amed_opt.app import run_study
 from amed_opt.cli import configure_logging
 from amed_opt.cli import one_line
 from amed_opt.cli import worker_device
+from amed_opt.compare._interrupts import WorkerInterrupts
 from amed_opt.compare._memo import MemoizedEvaluator
 from amed_opt.compare._memo import measured_trials
 from amed_opt.study.errors import RunFailure
@@ -347,47 +348,14 @@ def _terminate(processes: Sequence[BaseProcess]) -> None:
             process.join()
 
 
-class _Interrupts:
-    """A worker's SIGINT handling. The first SIGINT raises `KeyboardInterrupt`, later ones are
-    ignored (a Ctrl-C reaches a worker both from the terminal and from the parent); one that
-    arrives while a message is being sent is raised once it is out, so an interrupt never
-    leaves half a message in the pipe. Once interrupted, the worker logs nothing (not even the
-    tracebacks of Optuna's and SQLAlchemy's cut-short work): the parent says what happened."""
-
-    def __init__(self) -> None:
-        self.interrupted = False
-        self.sending = False
-        self.deferred = False
-
-    def handle(self, signum: int, frame: object) -> None:
-        if self.interrupted:
-            return
-        self.interrupted = True
-        logging.disable(logging.CRITICAL)
-        if self.sending:
-            self.deferred = True
-            return
-        raise KeyboardInterrupt
-
-    def send(self, connection: Connection, message: object) -> None:
-        self.sending = True
-        try:
-            connection.send(message)
-        finally:
-            self.sending = False
-        if self.deferred:
-            self.deferred = False
-            raise KeyboardInterrupt
-
-
-_INTERRUPTS = _Interrupts()
+_INTERRUPTS = WorkerInterrupts()
 _send = _INTERRUPTS.send
 
 
 def worker_main(index: int, plan: ComparisonPlan, options: RunOptions, parent: Any) -> None:
     """A worker process: run the studies the parent hands out, reporting through `parent`."""
     try:
-        signal.signal(signal.SIGINT, _INTERRUPTS.handle)  # ignored until here (`_start`)
+        _INTERRUPTS.install()  # SIGINT was ignored until here (`_start`)
         try:
             configure_logging()
             logging.getLogger().setLevel(logging.WARNING)  # the parent reports each study
