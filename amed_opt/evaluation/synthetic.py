@@ -72,18 +72,54 @@ class SyntheticEvaluator:
             zip((layer.name for layer in layers), raw / raw.sum(), strict=True)
         )
 
+    @property
+    def layers(self) -> tuple[LayerShape, ...]:
+        """The layers it was built with, in network order."""
+        return self._layers
+
+    @property
+    def hardware(self) -> HardwareModel:
+        """The hardware target pricing the layers."""
+        return self._hardware
+
+    @property
+    def jitter(self) -> float:
+        """Half-width of the evaluation noise: a reported accuracy lies within this of
+        `clean_accuracy` (fraction)."""
+        return self._jitter
+
+    def layer_damage(self, name: str, w_bits: int, a_bits: int) -> float:
+        """The damage layer `name` adds at `(w_bits, a_bits)`; an allocation's damage is the
+        sum over its layers.
+
+        Raises:
+            KeyError: If the model has no layer `name`.
+        """
+        weights, activations = self._damage_terms(name, w_bits, a_bits)
+        return weights + activations
+
+    def _damage_terms(self, name: str, w_bits: int, a_bits: int) -> tuple[float, float]:
+        sensitivity = self._sensitivity[name]
+        # activations count half as much as weights: they are re-scaled per tensor
+        return sensitivity * (8.0 ** -(w_bits - 1)), 0.5 * sensitivity * (8.0 ** -(a_bits - 1))
+
+    def clean_accuracy(self, damage: float) -> float:
+        """The accuracy of an allocation of total `damage` before the evaluation noise
+        (fraction; falls as the damage grows)."""
+        return self._chance + (self._top - self._chance) * math.exp(-self._kappa * damage)
+
     def accuracy(self, bits: BitConfig) -> float:
         """The SYNTHETIC accuracy of an allocation (a fraction)."""
         damage = 0.0
-        for name, sensitivity in self._sensitivity.items():
-            layer_bits = bits[name]
-            # activations count half as much as weights: they are re-scaled per tensor
-            damage += sensitivity * (8.0 ** -(layer_bits.w_bits - 1))
-            damage += 0.5 * sensitivity * (8.0 ** -(layer_bits.a_bits - 1))
-        clean = self._chance + (self._top - self._chance) * math.exp(-self._kappa * damage)
+        for name in self._sensitivity:
+            # added one term at a time, in this order, so that every accuracy is bit-identical
+            # to the one stored by earlier versions
+            weights, activations = self._damage_terms(name, bits[name].w_bits, bits[name].a_bits)
+            damage += weights
+            damage += activations
         digest = hashlib.sha256(f"{self._seed}|{bits.compact()}".encode()).digest()
         unit = int.from_bytes(digest[:8], "big") / 2**64
-        return min(1.0, max(0.0, clean + self._jitter * (2 * unit - 1)))
+        return min(1.0, max(0.0, self.clean_accuracy(damage) + self._jitter * (2 * unit - 1)))
 
     def evaluate(self, bits: BitConfig) -> TrialMetrics:
         """Synthetic accuracy, real latency and size."""

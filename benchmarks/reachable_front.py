@@ -1,0 +1,147 @@
+"""How close each sampler came to the best front the SYNTHETIC accuracy model allows.
+
+Run (after the comparisons, e.g. `bash benchmarks/search_quality.sh run`):
+`python benchmarks/reachable_front.py results/search_quality/*/comparison.json
+--out benchmarks/results/search_quality/reachable.md [--cache-dir DIR]`
+
+For each synthetic comparison, `amed_opt.evaluation.synthetic_front` finds the exact noiseless
+front of its study (every allocation of its search space, priced on its accelerator) and this
+script sets each sampler's figures against it:
+
+- the hypervolume every allocation together reaches, and each sampler's share of the gain that
+  was open over the uniform ladder's: `(HV - HV_uniform) / (HV_reachable - HV_uniform)`;
+- the best `Q` at the comparison's latency weight any allocation reaches, against each
+  sampler's best `Q` over mixed allocations;
+- for uniform 3..8 bits, whether a cheaper allocation can dominate it at all: `certain` (one does
+  whatever the evaluation noise), `only by noise` (only if its noise favours it), `never`; with
+  the margin (best noiseless accuracy at a lower latency minus the uniform allocation's reported
+  accuracy) and the samplers whose front dominated it in every seed.
+
+The model's accuracies carry a deterministic noise of at most `jitter` (0.002): a sampler's
+reported figures can exceed the noiseless ones by up to that (hypervolume by at most
+`jitter * (1 - fastest relative latency)`, best Q by `jitter`). Nothing is evaluated or
+searched here; the comparisons' storages are not read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+GOAL_BITS = (3, 4, 5, 6, 7, 8)
+
+
+def _front(plan: dict[str, Any], cache_dir: Path) -> tuple[Any, float]:
+    """The reachable front of a comparison's study and its 8-bit latency (ms)."""
+    from amed_opt.app.components import RunOptions
+    from amed_opt.app.components import build_components
+    from amed_opt.evaluation.synthetic import SyntheticEvaluator
+    from amed_opt.evaluation.synthetic_front import reachable_front
+    from amed_opt.study.spec_enums import AccuracyModel
+    from amed_opt.study.spec_toml import parse_spec
+
+    spec = parse_spec(plan["study"], source="comparison.json")
+    if spec.evaluator.accuracy_model is not AccuracyModel.SYNTHETIC:
+        raise ValueError(
+            "its accuracy is measured; the reachable front exists for synthetic studies only"
+        )
+    if spec.search.max_size_kib > 0:
+        raise ValueError("its study has a size limit, which the reachable front does not apply")
+    components = build_components(spec, RunOptions(cache_dir=cache_dir, progress=False))
+    if not isinstance(components.evaluator, SyntheticEvaluator):
+        raise TypeError(f"a synthetic study built a {type(components.evaluator).__name__}")
+    return reachable_front(components.evaluator, components.space), components.reference_latency_ms
+
+
+def _setup(data: dict[str, Any], cache_dir: Path) -> tuple[list[str], list[str]]:
+    """One setup's row of the search table and its row of the domination table."""
+    analysis, plan = data["analysis"], data["plan"]
+    preset = plan["study"]["hardware"]["preset"]
+    name = f"{plan['study']['name'].removesuffix(f'-{preset}')} / {preset}"
+    front, reference = _front(plan, cache_dir)
+    weight = float(analysis["latency_weight"])
+    reachable_hv = front.hypervolume(reference)
+    reachable_q, _ = front.best_q(weight, reference)
+    uniform_hv = float(analysis["uniform_hv"])
+    open_gain = reachable_hv - uniform_hv
+    cells = []
+    for summary in analysis["samplers"]:
+        hv = summary["hv"]["mean"]
+        share = (hv - uniform_hv) / open_gain if open_gain > 0 else float("nan")
+        cells.append(
+            f"{summary['sampler']} {hv:.4f} ({share:.0%}), Q {summary['best_mixed_q']['mean']:.4f}"
+        )
+    search = (
+        f"| {name} | {reachable_hv:.4f} | {uniform_hv:.4f} | {reachable_q:.4f} | "
+        + "<br>".join(cells)
+        + " |"
+    )
+    reaches = []
+    for bits in GOAL_BITS:
+        found = front.uniform_reach(bits)
+        by = [
+            s["sampler"]
+            for s in analysis["samplers"]
+            if s["uniform_dominated"].get(str(bits), 0) >= max(1, len(s["seeds"]))
+        ]
+        reaches.append(
+            f"{found.reach.value} ({found.margin:+.4f}){': ' + ', '.join(by) if by else ''}"
+        )
+    domination = f"| {name} | " + " | ".join(reaches) + " |"
+    return [search], [domination]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reports", nargs="+", type=Path, help="comparison.json files")
+    parser.add_argument("--out", type=Path, help="Markdown file (default: stdout)")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/amed-opt"))
+    args = parser.parse_args(argv)
+    search = [
+        "| setup | reachable HV | uniform ladder HV | reachable best Q (λ=1) | per sampler: "
+        "HV (share of the open gain), best mixed Q |",
+        "|---|---|---|---|---|",
+    ]
+    domination = [
+        "| setup | " + " | ".join(f"uniform {b}" for b in GOAL_BITS) + " |",
+        "|---|" + "---|" * len(GOAL_BITS),
+    ]
+    commits = set()
+    for path in args.reports:
+        try:
+            data = json.loads(path.read_text())
+            rows, reach = _setup(data, args.cache_dir)
+        except (OSError, ValueError, KeyError) as error:
+            detail = f"missing key {error}" if isinstance(error, KeyError) else str(error)
+            print(f"error: {path}: {detail}", file=sys.stderr)
+            return 2
+        commits.add(data["provenance"]["git_commit"])
+        search += rows
+        domination += reach
+    text = "\n".join(
+        [
+            f"Commits of the comparisons: {', '.join(sorted(commits))}",
+            "",
+            *search,
+            "",
+            "Can a cheaper allocation dominate uniform b bits? (margin; samplers that did in "
+            "every seed)",
+            "",
+            *domination,
+            "",
+        ]
+    )
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
