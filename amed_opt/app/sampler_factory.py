@@ -98,6 +98,7 @@ def build_sampler(
                     if settings.layer_choice is LayerChoice.COST
                     else None
                 ),
+                transfer_share=settings.transfer_share,
             ),
             start=start,
             seed=seed,

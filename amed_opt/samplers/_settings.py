@@ -27,6 +27,8 @@ from amed_opt.samplers._proposals import NeighbourProposal
 from amed_opt.samplers._proposals import ProposalKernel
 from amed_opt.samplers._temperature import ConstantTemperature
 from amed_opt.samplers._temperature import TemperatureSchedule
+from amed_opt.samplers._transfer import TransferProposal
+from amed_opt.samplers._transfer import WithTransfers
 from amed_opt.samplers._weighted import WeightedProposal
 
 
@@ -73,6 +75,11 @@ class ProposalSettings:
             probability `min(1/2, n_flips * w / sum(w))`, so about `n_flips` per draw and heavy
             ones more often (`_weighted.py`; exact, since the weights do not depend on the
             state). Not combined with `proposal_filter`.
+        transfer_share: Probability in [0, 1) that a proposal is a *transfer* instead: one
+            parameter lowered by a step and another raised by a step, the lowered one drawn by
+            `layer_weights` (all equal without them) and the raised one by their inverse
+            (`_transfer.py`; exact, the Hastings factor uses the mixture's probabilities).
+            0: no transfers. Not combined with `proposal_filter`.
 
     Raises:
         ValueError: If an argument is invalid; the message names it.
@@ -82,6 +89,7 @@ class ProposalSettings:
     boundary: Boundary | str = Boundary.FORCED
     proposal_filter: Callable[[dict[str, Any]], bool] | None = None
     layer_weights: Mapping[str, float] | None = None
+    transfer_share: float = 0.0
 
     def __post_init__(self) -> None:
         n_flips = self.n_flips
@@ -103,6 +111,14 @@ class ProposalSettings:
             )
         if self.proposal_filter is not None and not callable(self.proposal_filter):
             raise ValueError(f"proposal_filter must be callable, got {self.proposal_filter!r}")
+        share = self.transfer_share
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share < 1:
+            raise ValueError(f"transfer_share must be a number in [0, 1), got {share!r}")
+        if share > 0 and self.proposal_filter is not None:
+            raise ValueError(
+                "transfer_share cannot be combined with proposal_filter: a transfer's exact "
+                "normaliser under a filter is not implemented; drop one of them"
+            )
         if self.layer_weights is not None:
             if not isinstance(self.layer_weights, Mapping):
                 raise ValueError(
@@ -122,26 +138,33 @@ class ProposalSettings:
 
         Raises:
             ValueError: If `n_flips` exceeds the number of parameters with more than one value,
-                or `layer_weights` does not give every such parameter a weight > 0.
+                `layer_weights` does not give every such parameter a weight > 0, or transfers
+                are asked for with fewer than two such parameters.
         """
         if self.n_flips > len(space.movable):
             raise ValueError(
                 f"n_flips ({self.n_flips}) must not exceed the number of parameters with more "
                 f"than one value ({len(space.movable)})"
             )
+        base: ProposalKernel
         if self.layer_weights is not None:
-            return WeightedProposal(
+            base = WeightedProposal(
                 space,
                 weights=self.layer_weights,
                 n_flips=self.n_flips,
                 boundary=Boundary(self.boundary),
             )
-        return NeighbourProposal(
-            space,
-            n_flips=self.n_flips,
-            boundary=Boundary(self.boundary),
-            proposal_filter=self.proposal_filter,
-        )
+        else:
+            base = NeighbourProposal(
+                space,
+                n_flips=self.n_flips,
+                boundary=Boundary(self.boundary),
+                proposal_filter=self.proposal_filter,
+            )
+        if self.transfer_share == 0:
+            return base
+        transfers = TransferProposal(space, weights=self.layer_weights)
+        return WithTransfers(base, transfers, self.transfer_share)
 
 
 def _as_schedule(value: Any, where: str) -> TemperatureSchedule:

@@ -68,6 +68,8 @@ def describe_sampler(spec: StudySpec) -> str:
             if settings.layer_choice is LayerChoice.UNIFORM
             else f"about {settings.n_flips} layer(s) per proposal, chosen by latency saved"
         )
+        if settings.transfer_share > 0:
+            layers += f", {settings.transfer_share:.0%} of them transfers between two layers"
         if settings.chain_weights is ChainWeights.UNIFORM_FRONT:
             weights = f"read off the uniform ladder's front (without a slope: [{weights}])"
         else:

@@ -250,6 +250,11 @@ class SamplerSpec:
             or `cost` (each layer on its own, about `n_flips` per proposal, more often the
             more latency the hardware says lowering it saves; exact, see docs/sampler.md; not
             with `search.max_size_kib`).
+        transfer_share: Share in [0, 1) of the proposals that are *transfers* instead: one
+            layer lowered a step and another raised a step, the lowered one chosen like
+            `layer_choice`, the raised one by the inverse (with `cost`: light layers take the
+            precision heavy ones give up); 0: none. Exact, see docs/sampler.md; not with
+            `search.max_size_kib`.
         start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
             starts from the one with its highest `Q`; those trials count in the budget) or
@@ -284,6 +289,7 @@ class SamplerSpec:
     n_flips: int = 1
     boundary: ProposalBoundary = ProposalBoundary.FORCED
     layer_choice: LayerChoice = LayerChoice.UNIFORM
+    transfer_share: float = 0.0
     start: ChainStart = ChainStart.HIGHEST_UNIFORM
     latency_weights: tuple[float, ...] = (1.0,)
     chain_weights: ChainWeights = ChainWeights.FIXED
@@ -303,6 +309,11 @@ class SamplerSpec:
             0 < self.annealing <= 1, "annealing", f"must be in (0, 1], got {self.annealing}"
         )
         check.at_least(1, "n_flips")
+        check.require(
+            0 <= self.transfer_share < 1,
+            "transfer_share",
+            f"must be in [0, 1), got {self.transfer_share}",
+        )
         check.require(
             bool(self.latency_weights) and all(w >= 0 for w in self.latency_weights),
             "latency_weights",

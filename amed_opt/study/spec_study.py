@@ -72,6 +72,12 @@ class StudySpec:
                 '= "cost" cannot be combined with search.max_size_kib (the size filter needs '
                 'the uniform layer choice): set layer_choice = "uniform" or drop the limit',
             )
+        if self.sampler.transfer_share > 0 and self.search.max_size_kib > 0:
+            check.fail(
+                "sampler.transfer_share",
+                "> 0 cannot be combined with search.max_size_kib (transfers take no size "
+                "filter): set transfer_share = 0 or drop the limit",
+            )
         if self.sampler.energy_weight > 0 and "energy_uj" not in self.search.objectives:
             check.fail(
                 "sampler.energy_weight",

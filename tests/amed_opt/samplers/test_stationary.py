@@ -114,28 +114,37 @@ def _log_q_ratio(
 # Uneven weights: "d" is chosen about four times as often as "c" (the inclusion probabilities
 # are capped at 1/2, so with 2 flips "a" and "d" are equally likely).
 WEIGHTS = {"a": 2.0, "b": 1.0, "c": 0.5, "d": 2.0}
-KERNELS: dict[str, tuple[Boundary, int, dict[str, float] | None]] = {
-    "forced, 1 flip": (Boundary.FORCED, 1, None),
-    "lazy, 1 flip": (Boundary.LAZY, 1, None),
-    "lazy, 2 flips": (Boundary.LAZY, 2, None),
-    "weighted lazy, 1 flip": (Boundary.LAZY, 1, WEIGHTS),
-    "weighted lazy, 2 flips": (Boundary.LAZY, 2, WEIGHTS),
-    "weighted forced, 1 flip": (Boundary.FORCED, 1, WEIGHTS),
+KERNELS: dict[str, tuple[Boundary, int, dict[str, float] | None, float]] = {
+    "forced, 1 flip": (Boundary.FORCED, 1, None, 0.0),
+    "lazy, 1 flip": (Boundary.LAZY, 1, None, 0.0),
+    "lazy, 2 flips": (Boundary.LAZY, 2, None, 0.0),
+    "weighted lazy, 1 flip": (Boundary.LAZY, 1, WEIGHTS, 0.0),
+    "weighted lazy, 2 flips": (Boundary.LAZY, 2, WEIGHTS, 0.0),
+    "weighted forced, 1 flip": (Boundary.FORCED, 1, WEIGHTS, 0.0),
+    # A share of the proposals are transfers (one parameter down, another up, _transfer.py).
+    "forced, 1 flip, transfers": (Boundary.FORCED, 1, None, 0.5),
+    "weighted lazy, 2 flips, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3),
 }
-WEIGHTED = [name for name, (_, _, weights) in KERNELS.items() if weights is not None]
-# The weighted kernel takes no filter (ProposalSettings refuses the pair).
+# The weighted kernel and transfers take no filter (ProposalSettings refuses the pair).
+UNFILTERED = [
+    name for name, (_, _, weights, share) in KERNELS.items() if weights is not None or share > 0
+]
 KERNEL_TARGETS = [
     (target, name)
     for name in KERNELS
     for target, (_, allowed) in TARGETS.items()
-    if allowed is None or name not in WEIGHTED
+    if allowed is None or name not in UNFILTERED
 ]
 
 
 def make_kernel(kernel_name: str, allowed: Callable[[Params], bool] | None) -> ProposalKernel:
-    boundary, n_flips, weights = KERNELS[kernel_name]
+    boundary, n_flips, weights, share = KERNELS[kernel_name]
     return ProposalSettings(
-        n_flips=n_flips, boundary=boundary, proposal_filter=allowed, layer_weights=weights
+        n_flips=n_flips,
+        boundary=boundary,
+        proposal_filter=allowed,
+        layer_weights=weights,
+        transfer_share=share,
     ).kernel(SPACE)
 
 
@@ -214,6 +223,9 @@ def test_transition_matrix_leaves_the_target_invariant(target: str, kernel_name:
         # also needs the factor for leaving an end.
         ("uniform", "none", "weighted lazy, 2 flips"),
         ("non-uniform", "none", "weighted forced, 1 flip"),
+        # Transfers pick the lowered and the raised parameter by different weights.
+        ("uniform", "none", "weighted lazy, 2 flips, transfers"),
+        ("non-uniform", "none", "forced, 1 flip, transfers"),
     ],
 )
 def test_without_the_correction_the_target_is_missed(
@@ -281,7 +293,13 @@ def test_visit_frequencies_match_the_target_only_with_the_correction(
     [
         (target, name)
         for target, name in KERNEL_TARGETS
-        if name in ("lazy, 2 flips", "weighted lazy, 2 flips", "weighted forced, 1 flip")
+        if name
+        in (
+            "lazy, 2 flips",
+            "weighted lazy, 2 flips",
+            "weighted forced, 1 flip",
+            "weighted lazy, 2 flips, transfers",
+        )
     ],
 )
 def test_lazy_and_weighted_kernels_visit_states_with_target_frequencies(

@@ -1,0 +1,186 @@
+"""Bit transfers: proposals that move one step of precision from one parameter to another.
+
+A *transfer* lowers parameter `i` by one step and raises another parameter `j` by one step. On
+an accelerator whose latency sits in a few heavy layers, lowering a heavy layer and raising a
+light one keeps the latency about where it was (or lowers it) while moving precision to where it
+may buy more accuracy: the direction in which a uniform allocation can be beaten at its own
+latency (benchmarks/results/search_quality/, "How far from the best"). The neighbour proposals
+(`_proposals.py`, `_weighted.py`) change their parameters independently, up or down, and make
+such a pair only by chance.
+
+`TransferProposal` draws `i` with probability `l_i / L` (`l`: the lower weights, e.g. the
+latency each layer saves; `L = sum(l)`) and `j != i` with probability `r_j / (R - r_i)`
+(`r_j = 1 / l_j`, `R = sum(r)`: light layers are raised more often), redrawing pairs that cannot
+move (`i` at its lowest value or `j` at its highest). So, for `b' = b - e_i + e_j`,
+
+    q_T(b' | b) = (l_i / L) (r_j / (R - r_i)) / Z_T(b),   Z_T(b) = sum over movable pairs,
+
+and the reverse move lowers `j` and raises `i`. The weights are fixed before the chain starts and
+do not depend on the state, so the Hastings factor `q_T(b | b') / q_T(b' | b)` keeps the chain
+exact.
+
+`WithTransfers` mixes a neighbour kernel with transfers: from `b`, a transfer with probability
+`s` (the share), otherwise the neighbour kernel; at a state where no pair can move (`Z_T = 0`)
+always the neighbour kernel. Its Hastings factor uses the mixture's probability both ways,
+
+    q(b' | b) = (1 - s_b) q_N(b' | b) + s_b q_T(b' | b),
+
+so the chain samples the same target as with the neighbour kernel alone
+(tests/amed_opt/samplers/test_stationary.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from amed_opt.samplers._proposals import Proposal
+from amed_opt.samplers._proposals import ProposalKernel
+from amed_opt.samplers._proposals import State
+from amed_opt.samplers._space import OrderedSearchSpace
+
+
+__all__ = ["TransferProposal", "WithTransfers"]
+
+
+class TransferProposal:
+    """One step of precision from one movable parameter to another (the module docstring).
+
+    Args:
+        space: The validated search space (at least two parameters with more than one value).
+        weights: A lower weight > 0 per movable parameter, by name; None: all equal.
+
+    Raises:
+        ValueError: If fewer than two parameters can move, a movable parameter has no weight, a
+            name is not a parameter, or a weight is not a finite number > 0.
+    """
+
+    def __init__(
+        self, space: OrderedSearchSpace, *, weights: Mapping[str, float] | None = None
+    ) -> None:
+        movable = tuple(space.movable)
+        if len(movable) < 2:
+            raise ValueError(
+                f"a transfer needs two parameters with more than one value, got {len(movable)}"
+            )
+        names = [space.names[p] for p in movable]
+        if weights is None:
+            lower = np.ones(len(movable))
+        else:
+            unknown = sorted(set(weights) - set(space.names))
+            missing = [name for name in names if name not in weights]
+            if unknown or missing:
+                raise ValueError(
+                    "transfer weights must name every parameter with more than one value and "
+                    f"nothing else; unknown {unknown}, missing {missing}"
+                )
+            lower = np.array([weights[name] for name in names], dtype=float)
+            if not np.all(np.isfinite(lower)) or np.any(lower <= 0):
+                raise ValueError(f"transfer weights must be finite numbers > 0, got {weights!r}")
+        inverse = 1.0 / lower
+        self._space = space
+        self._movable = movable
+        self._position = {p: k for k, p in enumerate(movable)}
+        # pair[k, m]: probability of drawing (lower movable[k], raise movable[m]) before redraws
+        pair = (lower / lower.sum())[:, None] * inverse[None, :]
+        pair /= inverse.sum() - inverse[:, None]
+        np.fill_diagonal(pair, 0.0)
+        self._pair = pair
+
+    def _movable_pairs(self, state: State) -> np.ndarray:
+        """`pair` with the pairs that cannot move from `state` set to 0."""
+        index = np.array([state[p] for p in self._movable])
+        top = np.array([self._space.sizes[p] - 1 for p in self._movable])
+        return self._pair * (index > 0)[:, None] * (index < top)[None, :]
+
+    def can_move(self, state: State) -> bool:
+        """Whether some parameter can be lowered while another is raised."""
+        return bool(self._movable_pairs(state).any())
+
+    def log_probability(self, source: State, target: State) -> float:
+        """`log q_T(target | source)`, redraws included; `-inf` if one transfer cannot reach it
+        (or no pair can move from `source`)."""
+        if len(target) != len(source):
+            return -math.inf
+        steps = {p: b - a for p, (a, b) in enumerate(zip(source, target, strict=True)) if a != b}
+        if sorted(steps.values()) != [-1, 1] or any(p not in self._position for p in steps):
+            return -math.inf
+        lowered = next(p for p, step in steps.items() if step == -1)
+        raised = next(p for p, step in steps.items() if step == 1)
+        pairs = self._movable_pairs(source)
+        chosen = pairs[self._position[lowered], self._position[raised]]
+        return math.log(chosen / pairs.sum()) if chosen > 0 else -math.inf
+
+    def draw_state(self, head: State, rng: np.random.Generator) -> State:
+        """A transfer from `head`.
+
+        Raises:
+            ValueError: If no pair can move from `head` (check `can_move` first).
+        """
+        pairs = self._movable_pairs(head).ravel()
+        total = pairs.sum()
+        if total <= 0:
+            raise ValueError(f"no transfer can move from {self._space.decode(head)}")
+        flat = int(np.searchsorted(np.cumsum(pairs), rng.random() * total, side="right"))
+        flat = min(flat, len(pairs) - 1)
+        lowered, raised = divmod(flat, len(self._movable))
+        target = list(head)
+        target[self._movable[lowered]] -= 1
+        target[self._movable[raised]] += 1
+        return tuple(target)
+
+
+class WithTransfers:
+    """A neighbour kernel, with a share of its proposals replaced by transfers.
+
+    Args:
+        base: The neighbour kernel (`NeighbourProposal` without a filter, `WeightedProposal`).
+        transfers: The transfer proposal on the same space.
+        share: Probability in (0, 1) of a transfer where one can move.
+
+    Raises:
+        ValueError: If `share` is not in (0, 1).
+    """
+
+    def __init__(self, base: ProposalKernel, transfers: TransferProposal, share: float) -> None:
+        if isinstance(share, bool) or not (isinstance(share, int | float) and 0 < share < 1):
+            raise ValueError(f"the transfer share must be a number in (0, 1), got {share!r}")
+        self._base = base
+        self._transfers = transfers
+        self._share = float(share)
+
+    def _share_at(self, state: State) -> float:
+        return self._share if self._transfers.can_move(state) else 0.0
+
+    def is_allowed(self, state: State) -> bool:
+        """Whether the base kernel allows `state` (transfers add no filter)."""
+        return self._base.is_allowed(state)
+
+    def log_normaliser(self, state: State) -> float:
+        """0: each component's probability already includes its own redraw normaliser."""
+        return 0.0
+
+    def log_probability(self, source: State, target: State) -> float:
+        """`log q(target | source)` of the mixture."""
+        share = self._share_at(source)
+        base = self._base.log_probability(source, target)
+        if share == 0.0:
+            return base
+        transfer = self._transfers.log_probability(source, target)
+        return float(np.logaddexp(math.log1p(-share) + base, math.log(share) + transfer))
+
+    def draw(self, head: State, rng: np.random.Generator) -> Proposal:
+        """Draw a proposal from `head` (never `head` itself)."""
+        share = self._share_at(head)
+        if share > 0 and rng.random() < share:
+            target = self._transfers.draw_state(head, rng)
+        else:
+            target = self._base.draw(head, rng).state
+        log_q_ratio = self.log_probability(target, head) - self.log_probability(head, target)
+        return Proposal(target, log_q_ratio)
+
+    def random_state(self, rng: np.random.Generator, *, max_attempts: int = 10_000) -> State:
+        """A state drawn by the base kernel."""
+        return self._base.random_state(rng, max_attempts=max_attempts)
