@@ -15,7 +15,10 @@ script sets each sampler's figures against it:
 - for uniform 3..8 bits, whether a cheaper allocation can dominate it at all: `certain` (one does
   whatever the evaluation noise), `only by noise` (only if its noise favours it), `never`; with
   the margin (best noiseless accuracy at a lower latency minus the uniform allocation's reported
-  accuracy) and the samplers whose front dominated it in every seed.
+  accuracy) and the samplers whose front dominated it in every seed;
+- per sampler, the uniform allocations its front dominated *beyond the noise* in every seed: by
+  a point at most as slow whose noiseless accuracy, less the noise's half-width, reaches the
+  uniform allocation's reported accuracy (a domination that holds whatever that point's noise).
 
 The model's accuracies carry a deterministic noise of at most `jitter` (0.002): a sampler's
 reported figures can exceed the noiseless ones by up to that (hypervolume by at most
@@ -35,8 +38,8 @@ from typing import Any
 GOAL_BITS = (3, 4, 5, 6, 7, 8)
 
 
-def _front(plan: dict[str, Any], cache_dir: Path) -> tuple[Any, float]:
-    """The reachable front of a comparison's study and its 8-bit latency (ms)."""
+def _front(plan: dict[str, Any], cache_dir: Path) -> tuple[Any, float, list[str]]:
+    """The reachable front of a comparison's study, its 8-bit latency (ms) and its layers."""
     from amed_opt.app.components import RunOptions
     from amed_opt.app.components import build_components
     from amed_opt.evaluation.synthetic import SyntheticEvaluator
@@ -54,15 +57,38 @@ def _front(plan: dict[str, Any], cache_dir: Path) -> tuple[Any, float]:
     components = build_components(spec, RunOptions(cache_dir=cache_dir, progress=False))
     if not isinstance(components.evaluator, SyntheticEvaluator):
         raise TypeError(f"a synthetic study built a {type(components.evaluator).__name__}")
-    return reachable_front(components.evaluator, components.space), components.reference_latency_ms
+    front = reachable_front(components.evaluator, components.space)
+    return front, components.reference_latency_ms, [layer.name for layer in components.layers]
 
 
-def _setup(data: dict[str, Any], cache_dir: Path) -> tuple[list[str], list[str]]:
-    """One setup's row of the search table and its row of the domination table."""
+def _firm_dominations(
+    front: Any, names: list[str], studies: list[dict[str, Any]]
+) -> dict[str, list[int]]:
+    """Per sampler, the uniform bitwidths of `GOAL_BITS` that a mixed (non-uniform) point of its
+    front dominates beyond the noise (`ReachableFront.dominates_beyond_noise`) in every seed,
+    like the comparison, which does not count one uniform allocation dominating another."""
+    from amed_opt.study.bits import BitConfig
+
+    found: dict[str, list[set[int]]] = {}
+    for study in studies:
+        allocations = [BitConfig.from_compact(p["bits"], names) for p in study["front"]]
+        allocations = [a for a in allocations if len({a[n] for n in names[1:-1]}) > 1]
+        found.setdefault(study["sampler"], []).append(
+            {
+                bits
+                for bits in GOAL_BITS
+                if any(front.dominates_beyond_noise(a, bits) for a in allocations)
+            }
+        )
+    return {sampler: sorted(set.intersection(*per_seed)) for sampler, per_seed in found.items()}
+
+
+def _setup(data: dict[str, Any], cache_dir: Path) -> tuple[list[str], list[str], list[str]]:
+    """One setup's rows of the search, the domination and the firm-domination tables."""
     analysis, plan = data["analysis"], data["plan"]
     preset = plan["study"]["hardware"]["preset"]
     name = f"{plan['study']['name'].removesuffix(f'-{preset}')} / {preset}"
-    front, reference = _front(plan, cache_dir)
+    front, reference, names = _front(plan, cache_dir)
     weight = float(analysis["latency_weight"])
     reachable_hv = front.hypervolume(reference)
     reachable_q, _ = front.best_q(weight, reference)
@@ -92,7 +118,16 @@ def _setup(data: dict[str, Any], cache_dir: Path) -> tuple[list[str], list[str]]
             f"{found.reach.value} ({found.margin:+.4f}){': ' + ', '.join(by) if by else ''}"
         )
     domination = f"| {name} | " + " | ".join(reaches) + " |"
-    return [search], [domination]
+    firm = _firm_dominations(front, names, analysis["studies"])
+    firm_row = (
+        f"| {name} | "
+        + " | ".join(
+            ", ".join(map(str, firm.get(s["sampler"], []))) or "-" for s in analysis["samplers"]
+        )
+        + " |"
+    )
+    samplers = [s["sampler"] for s in analysis["samplers"]]
+    return [search], [domination], [f"{','.join(samplers)}", firm_row]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,18 +145,23 @@ def main(argv: list[str] | None = None) -> int:
         "| setup | " + " | ".join(f"uniform {b}" for b in GOAL_BITS) + " |",
         "|---|" + "---|" * len(GOAL_BITS),
     ]
+    firm: list[str] = []
     commits = set()
     for path in args.reports:
         try:
             data = json.loads(path.read_text())
-            rows, reach = _setup(data, args.cache_dir)
+            rows, reach, (samplers, firm_row) = _setup(data, args.cache_dir)
         except (OSError, ValueError, KeyError) as error:
             detail = f"missing key {error}" if isinstance(error, KeyError) else str(error)
             print(f"error: {path}: {detail}", file=sys.stderr)
             return 2
+        if not firm:
+            names = samplers.split(",")
+            firm = ["| setup | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
         commits.add(data["provenance"]["git_commit"])
         search += rows
         domination += reach
+        firm.append(firm_row)
     text = "\n".join(
         [
             f"Commits of the comparisons: {', '.join(sorted(commits))}",
@@ -132,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
             "every seed)",
             "",
             *domination,
+            "",
+            "Uniform 3..8 bits dominated beyond the noise in every seed (a front point at most as "
+            "slow whose noiseless accuracy, less the noise's half-width, reaches the uniform "
+            "allocation's reported accuracy):",
+            "",
+            *firm,
             "",
         ]
     )

@@ -108,8 +108,8 @@ class SyntheticEvaluator:
         (fraction; falls as the damage grows)."""
         return self._chance + (self._top - self._chance) * math.exp(-self._kappa * damage)
 
-    def accuracy(self, bits: BitConfig) -> float:
-        """The SYNTHETIC accuracy of an allocation (a fraction)."""
+    def damage(self, bits: BitConfig) -> float:
+        """The total damage of an allocation (`clean_accuracy` turns it into an accuracy)."""
         damage = 0.0
         for name in self._sensitivity:
             # added one term at a time, in this order, so that every accuracy is bit-identical
@@ -117,6 +117,11 @@ class SyntheticEvaluator:
             weights, activations = self._damage_terms(name, bits[name].w_bits, bits[name].a_bits)
             damage += weights
             damage += activations
+        return damage
+
+    def accuracy(self, bits: BitConfig) -> float:
+        """The SYNTHETIC accuracy of an allocation (a fraction)."""
+        damage = self.damage(bits)
         digest = hashlib.sha256(f"{self._seed}|{bits.compact()}".encode()).digest()
         unit = int.from_bytes(digest[:8], "big") / 2**64
         return min(1.0, max(0.0, self.clean_accuracy(damage) + self._jitter * (2 * unit - 1)))

@@ -175,6 +175,24 @@ class ReachableFront:
         index = int(np.argmax(q))
         return float(q[index]), index
 
+    def dominates_beyond_noise(self, allocation: BitConfig, bits: int) -> bool:
+        """Whether `allocation` dominates uniform `bits` (its reported accuracy) whatever its own
+        noise: another allocation, at most as slow, whose noiseless accuracy less the noise's
+        half-width is at least the uniform one's reported accuracy.
+
+        Raises:
+            KeyError: If `allocation` lacks a layer.
+        """
+        uniform = self._space.uniform_bits(bits)
+        if allocation == uniform:
+            return False
+        theirs = self._evaluator.evaluate(uniform)
+        ours = self._evaluator.evaluate(allocation)
+        clean = self._evaluator.clean_accuracy(self._evaluator.damage(allocation))
+        return (
+            ours.latency_cycles <= theirs.latency_cycles and clean - self.jitter >= theirs.accuracy
+        )
+
     def uniform_reach(self, bits: int) -> UniformReach:
         """Whether a cheaper allocation can dominate uniform `bits` (reported accuracy).
 

@@ -39,9 +39,9 @@ def _every_allocation(space: BitSearchSpace) -> list[BitConfig]:
 
 
 def _clean(evaluator: SyntheticEvaluator, bits: BitConfig) -> float:
-    return evaluator.clean_accuracy(
-        sum(evaluator.layer_damage(n, b.w_bits, b.a_bits) for n, b in bits.items())
-    )
+    damage = sum(evaluator.layer_damage(n, b.w_bits, b.a_bits) for n, b in bits.items())
+    assert damage == pytest.approx(evaluator.damage(bits), rel=1e-12)
+    return evaluator.clean_accuracy(damage)
 
 
 def _brute_front(
@@ -145,3 +145,27 @@ def test_an_evaluator_of_other_layers_is_refused() -> None:
         reachable_front(SyntheticEvaluator(LAYERS[:4], HARDWARE), space)
     with pytest.raises(IndexError, match="has"):
         reachable_front(SyntheticEvaluator(LAYERS, HARDWARE), space).point(10**6)
+
+
+def test_a_firm_domination_holds_whatever_the_noise() -> None:
+    space = BitSearchSpace(LAYERS, SearchSpec(bits=(2, 3, 4, 5, 8)))
+    allocations = _every_allocation(space)
+    found = set()
+    for seed, jitter in [(6, 0.002), (6, 0.0), (2, 0.02)]:
+        evaluator = SyntheticEvaluator(LAYERS, HARDWARE, seed=seed, jitter=jitter)
+        front = reachable_front(evaluator, space)
+        for bits in (3, 4, 8):
+            uniform = evaluator.evaluate(space.uniform_bits(bits))
+            for allocation in allocations:
+                firm = front.dominates_beyond_noise(allocation, bits)
+                found.add(firm)
+                metrics = evaluator.evaluate(allocation)
+                expected = (
+                    allocation != space.uniform_bits(bits)
+                    and metrics.latency_cycles <= uniform.latency_cycles
+                    and _clean(evaluator, allocation) - jitter >= uniform.accuracy
+                )
+                assert firm == expected
+                if firm:  # then it dominates as reported, too
+                    assert metrics.accuracy >= uniform.accuracy
+    assert found == {True, False}
