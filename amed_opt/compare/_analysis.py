@@ -40,6 +40,7 @@ from amed_opt.study.paired import mcnemar
 from amed_opt.study.paired import outcomes_of
 from amed_opt.study.pareto import is_feasible
 from amed_opt.study.score import quality_score
+from amed_opt.study.spec import AccuracyModel
 from amed_opt.study.spec import SamplerName
 
 
@@ -215,5 +216,10 @@ def analyse_comparison(plan: ComparisonPlan, storage: optuna.storages.BaseStorag
         layers=found.layers,
         reference_energy_uj=reference_uj,
         q_energy_weight=headline.energy_weight,
-        validation_images=plan.spec.data.validation_images,
+        # synthetic accuracy is a formula, not a count over images: no binomial error
+        validation_images=(
+            0
+            if plan.spec.evaluator.accuracy_model is AccuracyModel.SYNTHETIC
+            else plan.spec.data.validation_images
+        ),
     )

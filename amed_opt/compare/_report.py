@@ -21,8 +21,10 @@ from amed_opt.compare._types import WITHIN_NOISE
 from amed_opt.compare._types import accuracy_se
 from amed_opt.compare._verdict import diagnosis
 from amed_opt.compare._verdict import verdict
+from amed_opt.evaluation.synthetic import JITTER
 from amed_opt.study.hypervolume import REFERENCE
 from amed_opt.study.paired import SIGNIFICANCE
+from amed_opt.study.spec import AccuracyModel
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.urls import redact_url
 
@@ -73,8 +75,12 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
         "## Setup",
         "",
         f"- Study `{spec.name}`: `{spec.model.arch}` on `{spec.data.dataset}` "
-        f"({spec.data.validation_images} validation images score every trial), "
-        f"evaluator `{spec.evaluator.mode.value}` with {spec.evaluator.steps_per_trial} QAT "
+        + (
+            "(no images: SYNTHETIC accuracy), "
+            if spec.evaluator.accuracy_model is AccuracyModel.SYNTHETIC
+            else f"({spec.data.validation_images} validation images score every trial), "
+        )
+        + f"evaluator `{spec.evaluator.mode.value}` with {spec.evaluator.steps_per_trial} QAT "
         f"steps per trial, accuracy `{spec.evaluator.accuracy_model.value}`.",
         f"- Hardware preset `{spec.hardware.preset}`; uniform 8-bit latency "
         f"{analysis.reference_latency_ms:.4f} ms.",
@@ -98,11 +104,7 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
             else "`none` — only uniform 8 bits is given to every sampler; AMED starts as its "
             f"study says (`{spec.sampler.start.value}`)."
         ),
-        f"- Noise: accuracy is measured on {analysis.validation_images} validation images, so "
-        "its binomial standard error sqrt(p (1 - p) / n) is "
-        f"{_points(_se_at_8_bits(analysis))} points at the 8-bit accuracy (column ± SE below). "
-        "A difference smaller than the combined standard error or the seed spread is reported "
-        "as within noise. Two allocations measured on the same images are also paired "
+        _noise_text(analysis) + " Two allocations measured on the same images are also paired "
         "(McNemar's exact test on the images only one of them got right, where the trials "
         "stored their per-image results): a domination of a uniform allocation that rests on "
         "an accuracy gain not significant at 0.05, and not on a strictly lower cost, is within "
@@ -122,6 +124,24 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
         "",
     ]
     return lines + [f"- {display_name(s.sampler)}: {s.description}" for s in analysis.samplers]
+
+
+def _noise_text(analysis: Analysis) -> str:
+    if analysis.validation_images <= 0:
+        return (
+            "- Noise: the accuracy is not measured on images (the SYNTHETIC model carries a "
+            f"deterministic evaluation noise of at most ±{JITTER:g} per allocation), so there "
+            "is no binomial standard error (± SE: n/a) and differences are judged against the "
+            "seed spread alone; what a search can reach beyond that noise: "
+            "`benchmarks/reachable_front.py`."
+        )
+    return (
+        f"- Noise: accuracy is measured on {analysis.validation_images} validation images, so "
+        "its binomial standard error sqrt(p (1 - p) / n) is "
+        f"{_points(_se_at_8_bits(analysis))} points at the 8-bit accuracy (column ± SE below). "
+        "A difference smaller than the combined standard error or the seed spread is reported "
+        "as within noise."
+    )
 
 
 def _se_at_8_bits(analysis: Analysis) -> float:

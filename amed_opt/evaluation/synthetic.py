@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from hardware.protocol import HardwareModel
 
 
+JITTER = 0.002
+"""The default half-width of the deterministic evaluation noise (fraction of accuracy)."""
+
+
 class SyntheticEvaluator:
     """Evaluates allocations with the synthetic accuracy model and the real hardware model.
 
@@ -55,7 +59,7 @@ class SyntheticEvaluator:
         top_accuracy: float = 0.92,
         chance_accuracy: float = 0.10,
         kappa: float = 4.0,
-        jitter: float = 0.002,
+        jitter: float = JITTER,
     ) -> None:
         self._layers = tuple(layers)
         self._hardware = hardware

@@ -3,6 +3,7 @@ the reference latency, and the aggregates per sampler in plan order."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from amed_opt.compare._plan import ComparisonPlan
 from amed_opt.samplers import WEIGHTS_KEY
 from amed_opt.study.naming import describe_sampler
 from amed_opt.study.naming import study_name
+from amed_opt.study.spec import AccuracyModel
 from amed_opt.study.spec import SamplerName
 
 
@@ -66,6 +68,12 @@ def test_reads_the_uniform_allocations_and_the_studies_that_exist(
     assert tpe_summary.seeds == [0] and tpe_summary.uniform_dominated == {4: 1, 8: 0}
     assert tpe_summary.best_q.mean == pytest.approx(0.8 - 0.4)
     assert tpe_summary.description == describe_sampler(plan.study_spec(SamplerName.TPE, 0))
+    # a synthetic accuracy is a formula, not a count over images: no binomial error
+    assert analysis.validation_images == 0
+    evaluator = dataclasses.replace(plan.spec.evaluator, accuracy_model=AccuracyModel.MEASURED)
+    measured = dataclasses.replace(plan, spec=dataclasses.replace(plan.spec, evaluator=evaluator))
+    images = analyse_comparison(measured, storage).validation_images
+    assert images == plan.spec.data.validation_images == 64
 
 
 def test_the_reference_latency_may_come_from_any_study(

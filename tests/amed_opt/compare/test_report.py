@@ -82,6 +82,13 @@ def test_noise_seeds_warm_start_and_the_pairing_with_amed_are_reported(
         for line in lines
     )
     assert "0.67 points at the 8-bit accuracy" in "\n".join(lines)  # sqrt(0.9 * 0.1 / 2000)
+    # the plan's study is synthetic: no images, so the report says so where it would count them
+    assert "(no images: SYNTHETIC accuracy)" in "\n".join(lines)
+    synthetic = render_report(analysis, plan, provenance, {})
+    assert "- Noise: the accuracy is not measured on images (the SYNTHETIC model carries a " in (
+        synthetic
+    )
+    assert "at most ±0.002 per allocation" in synthetic
     assert "| 8 | 0.9000 | 0.0067 | 2.0000 | 1.000 |" in lines
     assert any("| 0.0600 ± 0.0141 |" in line for line in lines if line.startswith("| AMED"))
     assert (

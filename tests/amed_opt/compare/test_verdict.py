@@ -26,6 +26,7 @@ from amed_opt.study.files import json_ready
 from amed_opt.study.naming import study_name
 from amed_opt.study.paired import ImageOutcomes
 from amed_opt.study.paired import McNemar
+from amed_opt.study.spec import AccuracyModel
 from amed_opt.study.spec import SamplerName
 
 
@@ -168,7 +169,10 @@ def _paired_analysis(
 ) -> Analysis:
     """Uniform 2, 4 and 8 bits; AMED's trial 0 dominates uniform 4 bits with six more images
     right, all on its side (p = 0.03125), and trial 1 dominates uniform 8 bits with `right`
-    images right against 50, at the same latency or (`faster`) a strictly lower one."""
+    images right against 50, at the same latency or (`faster`) a strictly lower one. The
+    trials carry per-image results, as measured ones do, so the plan says measured."""
+    evaluator = dataclasses.replace(plan.spec.evaluator, accuracy_model=AccuracyModel.MEASURED)
+    plan = dataclasses.replace(plan, spec=dataclasses.replace(plan.spec, evaluator=evaluator))
     storage = optuna.storages.InMemoryStorage()
 
     def create(name: str, **attrs: object) -> optuna.Study:
