@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from amed_opt.study.files import write_or_print
+
 
 REPORTING_SEEDS_FROM = 100
 GOAL_BITS = (3, 4, 5, 6, 7, 8)
@@ -105,11 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ]
     )
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    else:
-        sys.stdout.write(text)
+    write_or_print(text, args.out)
     return 0
 
 

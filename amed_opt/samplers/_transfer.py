@@ -40,6 +40,7 @@ from amed_opt.samplers._proposals import Proposal
 from amed_opt.samplers._proposals import ProposalKernel
 from amed_opt.samplers._proposals import State
 from amed_opt.samplers._space import OrderedSearchSpace
+from amed_opt.samplers._weighted import movable_weights
 
 
 __all__ = ["TransferProposal", "WithTransfers"]
@@ -65,18 +66,10 @@ class TransferProposal:
             raise ValueError(
                 f"a transfer needs two parameters with more than one value, got {len(movable)}"
             )
-        names = [space.names[p] for p in movable]
         if weights is None:
             lower = np.ones(len(movable))
         else:
-            unknown = sorted(set(weights) - set(space.names))
-            missing = [name for name in names if name not in weights]
-            if unknown or missing:
-                raise ValueError(
-                    "transfer weights must name every parameter with more than one value and "
-                    f"nothing else; unknown {unknown}, missing {missing}"
-                )
-            lower = np.array([weights[name] for name in names], dtype=float)
+            lower = np.array(movable_weights(space, weights, "transfer weights"), dtype=float)
             if not np.all(np.isfinite(lower)) or np.any(lower <= 0):
                 raise ValueError(f"transfer weights must be finite numbers > 0, got {weights!r}")
         inverse = 1.0 / lower

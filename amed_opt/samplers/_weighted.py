@@ -42,7 +42,7 @@ from amed_opt.samplers._proposals import ends_log_ratio
 from amed_opt.samplers._space import OrderedSearchSpace
 
 
-__all__ = ["P_MAX", "WeightedProposal", "inclusion_probabilities"]
+__all__ = ["P_MAX", "WeightedProposal", "inclusion_probabilities", "movable_weights"]
 
 P_MAX = 0.5
 """The largest probability with which one parameter joins a move."""
@@ -61,6 +61,26 @@ def inclusion_probabilities(weights: Sequence[float], n_flips: int) -> tuple[flo
         raise ValueError(f"layer weights must be finite numbers > 0, got {list(weights)!r}")
     total = float(sum(weights))
     return tuple(min(P_MAX, n_flips * w / total) for w in weights)
+
+
+def movable_weights(
+    space: OrderedSearchSpace, weights: Mapping[str, float], what: str = "layer weights"
+) -> list[float]:
+    """`weights` in the order of `space.movable`.
+
+    Raises:
+        ValueError: If `weights` misses a parameter with more than one value or names something
+            that is not a parameter (`what` names the weights in the message).
+    """
+    names = [space.names[p] for p in space.movable]
+    unknown = sorted(set(weights) - set(space.names))
+    missing = [name for name in names if name not in weights]
+    if unknown or missing:
+        raise ValueError(
+            f"{what} must name every parameter with more than one value and nothing else; "
+            f"unknown {unknown}, missing {missing}"
+        )
+    return [weights[name] for name in names]
 
 
 class WeightedProposal:
@@ -85,18 +105,10 @@ class WeightedProposal:
         n_flips: int,
         boundary: Boundary = Boundary.LAZY,
     ) -> None:
-        names = [space.names[p] for p in space.movable]
-        unknown = sorted(set(weights) - set(space.names))
-        missing = [name for name in names if name not in weights]
-        if unknown or missing:
-            raise ValueError(
-                "layer weights must name every parameter with more than one value and nothing "
-                f"else; unknown {unknown}, missing {missing}"
-            )
         self._space = space
         self._boundary = boundary
         self._movable = tuple(space.movable)
-        self._p = inclusion_probabilities([weights[name] for name in names], n_flips)
+        self._p = inclusion_probabilities(movable_weights(space, weights), n_flips)
 
     @property
     def inclusion(self) -> dict[str, float]:

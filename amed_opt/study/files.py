@@ -15,13 +15,21 @@ import json
 import math
 import os
 import secrets
+import sys
 from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "json_ready", "write_json"]
+__all__ = [
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "json_ready",
+    "write_json",
+    "write_or_print",
+]
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
@@ -57,6 +65,16 @@ def _unique_partial(path: Path) -> Path:
 def atomic_write_text(path: Path, text: str) -> None:
     """`atomic_write` of UTF-8 text."""
     atomic_write(path, lambda partial: partial.write_text(text, encoding="utf-8"))
+
+
+def write_or_print(text: str, out: Path | None) -> None:
+    """Write `text` to `out` (its folder created, the file replaced whole) or, without `out`,
+    to standard output."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, text)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -1,18 +1,27 @@
-"""Fixtures of the sampler tests: `check_chain` verifies a chain read back from the storage."""
+"""Fixtures of the sampler tests: `check_chain` verifies a chain read back from the storage;
+`toy_space` is a small space of five parameters (one fixed) and `check_draws` compares a
+proposal's draws with its stated probabilities."""
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Mapping
 
+import numpy as np
 import optuna
 import pytest
 from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 
 from amed_opt.samplers import ChainStep
 from amed_opt.samplers import chain_history
 from amed_opt.samplers._acceptance import acceptance_probability
+from amed_opt.samplers._proposals import ProposalKernel
 from amed_opt.samplers._space import OrderedSearchSpace
 
 
@@ -86,3 +95,51 @@ def assert_valid_chain(
 def check_chain() -> Callable[..., list[ChainStep]]:
     """`assert_valid_chain(study, chain_id, search_space, *, n_flips=1, user_attrs=True)`."""
     return assert_valid_chain
+
+
+@pytest.fixture
+def toy_space() -> OrderedSearchSpace:
+    """Lists of 3, 4, 1 (fixed), 2 and 5 values; `d` listed high to low."""
+    return OrderedSearchSpace(
+        {
+            "a": CategoricalDistribution((2, 4, 8)),
+            "b": IntDistribution(0, 3),
+            "fixed": CategoricalDistribution((8,)),
+            "c": CategoricalDistribution((1, 2)),
+            "d": CategoricalDistribution((11, 9, 7, 5, 3)),
+        }
+    )
+
+
+def assert_draws_follow(
+    proposal: ProposalKernel,
+    space: OrderedSearchSpace,
+    state: tuple[int, ...],
+    *,
+    seed: int,
+    n_draws: int = 20_000,
+) -> None:
+    """`proposal.draw(state)` returns each state of `space` about as often as
+    `log_probability` says (within five binomial standard errors), never one it gives
+    probability 0, and with the Hastings factor `log_probability` implies."""
+    rng = np.random.default_rng(seed)
+    counts: Counter[tuple[int, ...]] = Counter()
+    for _ in range(n_draws):
+        drawn = proposal.draw(state, rng)
+        counts[drawn.state] += 1
+        assert drawn.log_q_ratio == pytest.approx(
+            proposal.log_probability(drawn.state, state)
+            - proposal.log_probability(state, drawn.state)
+        )
+    every = itertools.product(*(range(size) for size in space.sizes))
+    expected = {t: math.exp(proposal.log_probability(state, t)) for t in every}
+    assert set(counts) == {t for t, p in expected.items() if p > 0}
+    for target, probability in expected.items():
+        tolerance = 5 * math.sqrt(probability * (1 - probability) / n_draws) + 1e-9
+        assert abs(counts[target] / n_draws - probability) <= tolerance
+
+
+@pytest.fixture
+def check_draws() -> Callable[..., None]:
+    """`assert_draws_follow(proposal, space, state, *, seed, n_draws=20_000)`."""
+    return assert_draws_follow

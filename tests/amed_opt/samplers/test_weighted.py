@@ -6,6 +6,7 @@ import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -69,24 +70,11 @@ def test_lazy_kernel_is_symmetric_up_to_the_redraw_normaliser() -> None:
 
 
 @pytest.mark.parametrize("boundary", list(Boundary))
-def test_draws_follow_the_stated_probabilities(boundary: Boundary) -> None:
-    proposal = kernel(boundary)
-    rng = np.random.default_rng(4)
+def test_draws_follow_the_stated_probabilities(
+    boundary: Boundary, check_draws: Callable[..., None]
+) -> None:
     state = SPACE.encode({"a": 8, "b": 1, "fixed": 8, "c": 1, "d": 11})
-    n_draws = 20_000
-    counts: Counter[tuple[int, ...]] = Counter()
-    for _ in range(n_draws):
-        drawn = proposal.draw(state, rng)
-        counts[drawn.state] += 1
-        assert drawn.log_q_ratio == pytest.approx(
-            proposal.log_probability(drawn.state, state)
-            - proposal.log_probability(state, drawn.state)
-        )
-    expected = {t: math.exp(proposal.log_probability(state, t)) for t in ALL_STATES}
-    assert set(counts) == {t for t, p in expected.items() if p > 0}
-    for target, probability in expected.items():
-        tolerance = 5 * math.sqrt(probability * (1 - probability) / n_draws) + 1e-9
-        assert abs(counts[target] / n_draws - probability) <= tolerance
+    check_draws(kernel(boundary), SPACE, state, seed=4)
 
 
 def test_heavier_parameters_move_more_often() -> None:

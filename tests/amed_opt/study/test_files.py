@@ -14,6 +14,7 @@ from amed_opt.study.files import atomic_write
 from amed_opt.study.files import atomic_write_text
 from amed_opt.study.files import json_ready
 from amed_opt.study.files import write_json
+from amed_opt.study.files import write_or_print
 
 
 class Colour(enum.Enum):
@@ -89,3 +90,16 @@ def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path: Path) -> N
     finally:
         os.umask(previous)
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_write_or_print_writes_the_file_whole_or_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "new" / "table.md"  # its folder is created
+    write_or_print("| a |\n", out)
+    assert out.read_text() == "| a |\n" and capsys.readouterr().out == ""
+    write_or_print("| b |\n", out)  # replaced
+    assert out.read_text() == "| b |\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["table.md"]
+    write_or_print("| c |\n", None)
+    assert capsys.readouterr().out == "| c |\n"
