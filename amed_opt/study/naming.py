@@ -69,7 +69,8 @@ def describe_sampler(spec: StudySpec) -> str:
             else f"about {settings.n_flips} layer(s) per proposal, chosen by latency saved"
         )
         if settings.transfer_share > 0:
-            layers += f", {settings.transfer_share:.0%} of them transfers between two layers"
+            share = f"{settings.transfer_share:.0%}"
+            layers += f", {share} of the proposals transfers between two layers"
         if settings.chain_weights is ChainWeights.UNIFORM_FRONT:
             weights = f"read off the uniform ladder's front (without a slope: [{weights}])"
         else:

@@ -100,6 +100,12 @@ STUDY_FILE_CASES = [
         {"sampler": 'layer_choice = "cost"', "search": "max_size_kib = 9000.0"},
         "sampler.layer_choice",
     ),
+    ("transfer-share-one", {"sampler": "transfer_share = 1.0"}, "sampler.transfer_share must"),
+    (
+        "transfers-with-size-limit",
+        {"sampler": "transfer_share = 0.2", "search": "max_size_kib = 9000.0"},
+        "sampler.transfer_share > 0 cannot be combined",
+    ),
     ("one-bitwidth", {"search": "bits = [4]"}, "search.bits must list at least two"),
     ("bits-out-of-range", {"search": "bits = [1, 4]"}, "search.bits values must be in"),
     ("size-limit-infeasible", {"search": "max_size_kib = 1.0"}, "KiB"),

@@ -103,6 +103,11 @@ def test_integers_are_accepted_where_floats_are_expected() -> None:
             {**MINIMAL, "sampler": {"layer_choice": "cost"}, "search": {"max_size_kib": 100}},
             "sampler.layer_choice = .cost. cannot be combined with search.max_size_kib",
         ),
+        ({**MINIMAL, "sampler": {"transfer_share": 1.0}}, r"sampler.transfer_share must be in"),
+        (
+            {**MINIMAL, "sampler": {"transfer_share": 0.2}, "search": {"max_size_kib": 100}},
+            "sampler.transfer_share > 0 cannot be combined with search.max_size_kib",
+        ),
         ({**MINIMAL, "sampler": {"latency_weights": []}}, "sampler.latency_weights"),
         (
             {**MINIMAL, "sampler": {"chain_weights": "uniform-front"}},
