@@ -8,8 +8,9 @@ For each synthetic comparison, `amed_opt.evaluation.synthetic_front` finds the e
 front of its study (every allocation of its search space, priced on its accelerator) and this
 script sets each sampler's figures against it:
 
-- the hypervolume every allocation together reaches, and each sampler's share of the gain that
-  was open over the uniform ladder's: `(HV - HV_uniform) / (HV_reachable - HV_uniform)`;
+- the hypervolume every allocation together reaches (and how many allocations make up the
+  exact front), and each sampler's share of the gain that was open over the uniform ladder's:
+  `(HV - HV_uniform) / (HV_reachable - HV_uniform)`;
 - the best `Q` at the comparison's latency weight any allocation reaches, against each
   sampler's best `Q` over mixed allocations;
 - for uniform 3..8 bits, whether a cheaper allocation can dominate it at all: `certain` (one does
@@ -106,7 +107,7 @@ def _setup(data: dict[str, Any], cache_dir: Path) -> tuple[list[str], list[str],
     search = (
         f"| {name} | {reachable_hv:.4f} | {uniform_hv:.4f} | {reachable_q:.4f} | "
         + "<br>".join(cells)
-        + " |"
+        + f" | {len(front)} |"
     )
     reaches = []
     for bits in GOAL_BITS:
@@ -140,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     search = [
         "| setup | reachable HV | uniform ladder HV | reachable best Q (λ=1) | per sampler: "
-        "HV (share of the open gain), best mixed Q |",
-        "|---|---|---|---|---|",
+        "HV (share of the open gain), best mixed Q | points on the front |",
+        "|---|---|---|---|---|---|",
     ]
     domination = [
         "| setup | " + " | ".join(f"uniform {b}" for b in GOAL_BITS) + " |",

@@ -4,10 +4,10 @@ The synthetic accuracy (`amed_opt.evaluation.synthetic`) falls with a *damage* t
 layers, and the hardware prices latency as a sum of per-layer cycles, so the allocations that no
 other allocation beats on both (latency, damage) are found exactly: merge the layers one at a
 time, keep only the partial sums that no other partial sum beats on both, and remember which
-bitwidth each kept sum took (a two-objective multiple-choice knapsack; the kept sets stay at a
-few thousand points on ResNet-18 and MobileNetV2, so this takes well under a second). This is the
-front of the *noiseless* accuracy: a reported accuracy adds the model's deterministic evaluation
-noise, within `jitter` of it.
+bitwidth each kept sum took (a two-objective multiple-choice knapsack; pruning keeps the sets
+small: 233 to 13,894 points on the synthetic setups of
+benchmarks/results/search_quality/reachable.md). This is the front of the *noiseless* accuracy:
+a reported accuracy adds the model's deterministic evaluation noise, within `jitter` of it.
 
 What it answers for a benchmark (benchmarks/reachable_front.py): how much hypervolume and best Q
 a search could reach at all, and whether an allocation exists that dominates a uniform one at a
@@ -32,10 +32,12 @@ import numpy as np
 from amed_opt.study.bits import BitConfig
 from amed_opt.study.bits import LayerBits
 from amed_opt.study.hypervolume import hypervolume
+from amed_opt.study.metrics import price_allocation
 
 
 if TYPE_CHECKING:
     from amed_opt.evaluation.synthetic import SyntheticEvaluator
+    from amed_opt.study.metrics import TrialMetrics
     from amed_opt.study.search_space import BitSearchSpace
 
 
@@ -123,6 +125,7 @@ class ReachableFront:
         self._choices = choices
         self._options = options
         self._clock_hz = float(evaluator.hardware.clock_hz)
+        self._uniform: dict[int, TrialMetrics] = {}
 
     def __len__(self) -> int:
         return len(self._cycles)
@@ -161,17 +164,25 @@ class ReachableFront:
         index = int(np.searchsorted(self._cycles, latency_cycles, side="left")) - 1
         return None if index < 0 else self.point(index)
 
+    def _relative_latency(self, reference_latency_ms: float) -> np.ndarray:
+        return self._cycles / self._clock_hz * 1e3 / reference_latency_ms
+
+    def _uniform_metrics(self, bits: int) -> TrialMetrics:
+        """Uniform `bits` as the evaluator reports it (noise included), evaluated once."""
+        if bits not in self._uniform:
+            self._uniform[bits] = self._evaluator.evaluate(self._space.uniform_bits(bits))
+        return self._uniform[bits]
+
     def hypervolume(self, reference_latency_ms: float) -> float:
         """The hypervolume of the whole front, latency relative to `reference_latency_ms`, with
         the comparison's reference point (`amed_opt.study.hypervolume`)."""
-        latency = self._cycles / self._clock_hz * 1e3 / reference_latency_ms
+        latency = self._relative_latency(reference_latency_ms)
         return hypervolume(zip(self._accuracy.tolist(), latency.tolist(), strict=True))
 
     def best_q(self, latency_weight: float, reference_latency_ms: float) -> tuple[float, int]:
         """The highest `accuracy - latency_weight * latency / reference_latency_ms` any
         allocation reaches before the noise, and the index of the point that reaches it."""
-        latency = self._cycles / self._clock_hz * 1e3 / reference_latency_ms
-        q = self._accuracy - latency_weight * latency
+        q = self._accuracy - latency_weight * self._relative_latency(reference_latency_ms)
         index = int(np.argmax(q))
         return float(q[index]), index
 
@@ -183,14 +194,14 @@ class ReachableFront:
         Raises:
             KeyError: If `allocation` lacks a layer.
         """
-        uniform = self._space.uniform_bits(bits)
-        if allocation == uniform:
+        if allocation == self._space.uniform_bits(bits):
             return False
-        theirs = self._evaluator.evaluate(uniform)
-        ours = self._evaluator.evaluate(allocation)
+        theirs = self._uniform_metrics(bits)
+        cycles = price_allocation(self._evaluator.hardware, self._space.layers, allocation)
         clean = self._evaluator.clean_accuracy(self._evaluator.damage(allocation))
         return (
-            ours.latency_cycles <= theirs.latency_cycles and clean - self.jitter >= theirs.accuracy
+            cycles.latency_cycles <= theirs.latency_cycles
+            and clean - self.jitter >= theirs.accuracy
         )
 
     def uniform_reach(self, bits: int) -> UniformReach:
@@ -199,8 +210,7 @@ class ReachableFront:
         Raises:
             ValueError: If `bits` is not a candidate bitwidth.
         """
-        allocation = self._space.uniform_bits(bits)
-        metrics = self._evaluator.evaluate(allocation)
+        metrics = self._uniform_metrics(bits)
         best = self.best_below(metrics.latency_cycles)
         margin = math.nan if best is None else best.accuracy - metrics.accuracy
         if best is None or margin + self.jitter < 0:
@@ -236,7 +246,7 @@ def reachable_front(evaluator: SyntheticEvaluator, space: BitSearchSpace) -> Rea
     choices: list[tuple[np.ndarray, np.ndarray]] = []
     options: list[list[LayerBits]] = []
     for layer in space.layers:
-        if layer.name in fixed:
+        if layer.name in fixed:  # at the study's fixed bits in every allocation
             layer_options = [space.uniform_bits(bits[0])[layer.name]]
         elif len(set(space.param_names(layer.name))) == 1:
             layer_options = [LayerBits(b, b) for b in bits]

@@ -68,6 +68,7 @@ def test_sets_each_sampler_against_the_reachable_front(
     assert f"| {reachable_hv:.4f} | {uniform_hv:.4f} |" in row
     assert f"{front.best_q(1.0, reference)[0]:.4f}" in row
     assert "amed" in row and "(25%)" in row  # 0.05 of the 0.2 the ladder left open
+    assert row.endswith(f" | {len(front)} |")
     reaches = next(
         line for line in lines if line.startswith("| synthetic-r18 / eyeriss | certain")
     ).split(" | ")[1:]
