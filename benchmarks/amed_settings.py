@@ -5,15 +5,14 @@ Run: `python benchmarks/amed_settings.py --study tests/data/synthetic_study.toml
 
 Every variant is the study with its `[sampler]` section replaced (the keys of `SamplerSpec`:
 `latency_weights` as comma-separated numbers, `n_flips`, `boundary` (forced or lazy), `start`
-(highest-uniform, best-uniform or best-bridged), `layer_choice` (uniform or cost),
-`chain_weights` (fixed or uniform-front), `transfer_share`, `temperature`, `min_temperature`,
+(highest-uniform, best-uniform or best-bridged), `layer_choice` (uniform or cost), `chain_weights`
+(fixed or uniform-front), `transfer_share`, `small_move_share`, `temperature`, `min_temperature`,
 `annealing`, `accuracy_threshold`, `penalty_slope`), run as an AMED-only comparison
 (`amed_opt.compare`) with the same budget and seeds; the baselines (TPE, NSGA-II, random, greedy)
-run once. The table gives, per variant, the final hypervolume and best `Q` (mean ± sd over
-seeds), the uniform allocations it dominates in every seed, its acceptance rates and how low in
-latency its chain heads got. Without `--variant`, the built-in grid below runs; it changes one
-thing at a time from the paper's sampler (one chain, `lambda = 1`, one layer per proposal,
-`T = 0.01`).
+run once. The table gives, per variant, the final hypervolume and best `Q` (mean ± sd over seeds),
+the uniform allocations it dominates in every seed, its acceptance rates and how low in latency its
+chain heads got. Without `--variant`, the built-in grid below runs; it changes one thing at a time
+from the paper's sampler (one chain, `lambda = 1`, one layer per proposal, `T = 0.01`).
 
 Use a study with the SYNTHETIC accuracy model for the full grid (seconds per variant); a
 measured study costs the evaluator's time per new allocation.

@@ -99,6 +99,7 @@ def build_sampler(
                     else None
                 ),
                 transfer_share=settings.transfer_share,
+                small_move_share=settings.small_move_share,
             ),
             start=start,
             seed=seed,

@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from amed_opt.samplers._front_weights import FrontWeights
+from amed_opt.samplers._mixture import ProposalMixture
+from amed_opt.samplers._mixture import SmallMoves
 from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._proposals import NeighbourProposal
 from amed_opt.samplers._proposals import ProposalKernel
 from amed_opt.samplers._temperature import ConstantTemperature
 from amed_opt.samplers._temperature import TemperatureSchedule
 from amed_opt.samplers._transfer import TransferProposal
-from amed_opt.samplers._transfer import WithTransfers
 from amed_opt.samplers._weighted import WeightedProposal
 
 
@@ -80,6 +81,10 @@ class ProposalSettings:
             `layer_weights` (all equal without them) and the raised one by their inverse
             (`_transfer.py`; exact, the Hastings factor uses the mixture's probabilities).
             0: no transfers. Not combined with `proposal_filter`.
+        small_move_share: Probability in [0, 1) that a proposal moves about one parameter
+            (the same proposal with `n_flips = 1`) instead of about `n_flips` (`_mixture.py`;
+            exact, the Hastings factor uses the mixture's probabilities). 0: every proposal
+            moves about `n_flips`; > 0 needs `n_flips > 1`.
 
     Raises:
         ValueError: If an argument is invalid; the message names it.
@@ -90,6 +95,7 @@ class ProposalSettings:
     proposal_filter: Callable[[dict[str, Any]], bool] | None = None
     layer_weights: Mapping[str, float] | None = None
     transfer_share: float = 0.0
+    small_move_share: float = 0.0
 
     def __post_init__(self) -> None:
         n_flips = self.n_flips
@@ -101,8 +107,10 @@ class ProposalSettings:
             choices = ", ".join(repr(b.value) for b in Boundary)
             raise ValueError(f"boundary must be one of {choices}, got {self.boundary!r}") from None
         object.__setattr__(self, "boundary", boundary)
-        # Weighted choices move a random number of parameters, so no parity is kept.
-        if n_flips % 2 == 0 and boundary is Boundary.FORCED and self.layer_weights is None:
+        # Weighted choices and small moves change a random or odd number of parameters, so no
+        # parity is kept.
+        keeps_parity = self.layer_weights is None and not self.small_move_share
+        if n_flips % 2 == 0 and boundary is Boundary.FORCED and keeps_parity:
             warnings.warn(
                 f"n_flips={n_flips} is even: every move keeps the parity of the summed list "
                 "indices, so each chain only reaches half of the search space",
@@ -118,6 +126,14 @@ class ProposalSettings:
             raise ValueError(
                 "transfer_share cannot be combined with proposal_filter: a transfer's exact "
                 "normaliser under a filter is not implemented; drop one of them"
+            )
+        small = self.small_move_share
+        if isinstance(small, bool) or not isinstance(small, int | float) or not 0 <= small < 1:
+            raise ValueError(f"small_move_share must be a number in [0, 1), got {small!r}")
+        if small > 0 and n_flips == 1:
+            raise ValueError(
+                "small_move_share > 0 needs n_flips > 1: with n_flips = 1 every proposal is "
+                "already a small move"
             )
         if self.layer_weights is not None:
             if not isinstance(self.layer_weights, Mapping):
@@ -146,25 +162,30 @@ class ProposalSettings:
                 f"n_flips ({self.n_flips}) must not exceed the number of parameters with more "
                 f"than one value ({len(space.movable)})"
             )
-        base: ProposalKernel
+        kernel = self._neighbours(space, self.n_flips)
+        if self.small_move_share > 0:
+            small = SmallMoves(self._neighbours(space, 1))
+            kernel = ProposalMixture(kernel, small, self.small_move_share)
+        if self.transfer_share > 0:
+            transfers = TransferProposal(space, weights=self.layer_weights)
+            kernel = ProposalMixture(kernel, transfers, self.transfer_share)
+        return kernel
+
+    def _neighbours(self, space: OrderedSearchSpace, n_flips: int) -> ProposalKernel:
+        """The neighbour kernel that moves `n_flips` parameters (about that many if weighted)."""
         if self.layer_weights is not None:
-            base = WeightedProposal(
+            return WeightedProposal(
                 space,
                 weights=self.layer_weights,
-                n_flips=self.n_flips,
+                n_flips=n_flips,
                 boundary=Boundary(self.boundary),
             )
-        else:
-            base = NeighbourProposal(
-                space,
-                n_flips=self.n_flips,
-                boundary=Boundary(self.boundary),
-                proposal_filter=self.proposal_filter,
-            )
-        if self.transfer_share == 0:
-            return base
-        transfers = TransferProposal(space, weights=self.layer_weights)
-        return WithTransfers(base, transfers, self.transfer_share)
+        return NeighbourProposal(
+            space,
+            n_flips=n_flips,
+            boundary=Boundary(self.boundary),
+            proposal_filter=self.proposal_filter,
+        )
 
 
 def _as_schedule(value: Any, where: str) -> TemperatureSchedule:

@@ -19,14 +19,10 @@ and the reverse move lowers `j` and raises `i`. The weights are fixed before the
 do not depend on the state, so the Hastings factor `q_T(b | b') / q_T(b' | b)` keeps the chain
 exact.
 
-`WithTransfers` mixes a neighbour kernel with transfers: from `b`, a transfer with probability
-`s` (the share), otherwise the neighbour kernel; at a state where no pair can move (`Z_T = 0`)
-always the neighbour kernel. Its Hastings factor uses the mixture's probability both ways,
-
-    q(b' | b) = (1 - s_b) q_N(b' | b) + s_b q_T(b' | b),
-
-so the chain samples the same target as with the neighbour kernel alone
-(tests/amed_opt/samplers/test_stationary.py).
+`ProposalMixture` (`_mixture.py`) mixes a neighbour kernel with transfers: from `b`, a transfer
+with probability `s` (the share), otherwise the neighbour kernel; at a state where no pair can
+move (`Z_T = 0`) always the neighbour kernel; the Hastings factor uses the mixture's probability
+both ways, so the chain samples the same target as with the neighbour kernel alone.
 """
 
 from __future__ import annotations
@@ -36,14 +32,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from amed_opt.samplers._proposals import Proposal
-from amed_opt.samplers._proposals import ProposalKernel
 from amed_opt.samplers._proposals import State
 from amed_opt.samplers._space import OrderedSearchSpace
 from amed_opt.samplers._weighted import movable_weights
 
 
-__all__ = ["TransferProposal", "WithTransfers"]
+__all__ = ["TransferProposal"]
 
 
 class TransferProposal:
@@ -123,57 +117,3 @@ class TransferProposal:
         target[self._movable[lowered]] -= 1
         target[self._movable[raised]] += 1
         return tuple(target)
-
-
-class WithTransfers:
-    """A neighbour kernel, with a share of its proposals replaced by transfers.
-
-    Args:
-        base: The neighbour kernel (`NeighbourProposal` without a filter, `WeightedProposal`).
-        transfers: The transfer proposal on the same space.
-        share: Probability in (0, 1) of a transfer where one can move.
-
-    Raises:
-        ValueError: If `share` is not in (0, 1).
-    """
-
-    def __init__(self, base: ProposalKernel, transfers: TransferProposal, share: float) -> None:
-        if isinstance(share, bool) or not (isinstance(share, int | float) and 0 < share < 1):
-            raise ValueError(f"the transfer share must be a number in (0, 1), got {share!r}")
-        self._base = base
-        self._transfers = transfers
-        self._share = float(share)
-
-    def _share_at(self, state: State) -> float:
-        return self._share if self._transfers.can_move(state) else 0.0
-
-    def is_allowed(self, state: State) -> bool:
-        """Whether the base kernel allows `state` (transfers add no filter)."""
-        return self._base.is_allowed(state)
-
-    def log_normaliser(self, state: State) -> float:
-        """0: each component's probability already includes its own redraw normaliser."""
-        return 0.0
-
-    def log_probability(self, source: State, target: State) -> float:
-        """`log q(target | source)` of the mixture."""
-        share = self._share_at(source)
-        base = self._base.log_probability(source, target)
-        if share == 0.0:
-            return base
-        transfer = self._transfers.log_probability(source, target)
-        return float(np.logaddexp(math.log1p(-share) + base, math.log(share) + transfer))
-
-    def draw(self, head: State, rng: np.random.Generator) -> Proposal:
-        """Draw a proposal from `head` (never `head` itself)."""
-        share = self._share_at(head)
-        if share > 0 and rng.random() < share:
-            target = self._transfers.draw_state(head, rng)
-        else:
-            target = self._base.draw(head, rng).state
-        log_q_ratio = self.log_probability(target, head) - self.log_probability(head, target)
-        return Proposal(target, log_q_ratio)
-
-    def random_state(self, rng: np.random.Generator, *, max_attempts: int = 10_000) -> State:
-        """A state drawn by the base kernel."""
-        return self._base.random_state(rng, max_attempts=max_attempts)

@@ -68,6 +68,8 @@ def describe_sampler(spec: StudySpec) -> str:
             if settings.layer_choice is LayerChoice.UNIFORM
             else f"about {settings.n_flips} layer(s) per proposal, chosen by latency saved"
         )
+        if settings.small_move_share > 0:
+            layers += f", {settings.small_move_share:.0%} of the proposals about one layer"
         if settings.transfer_share > 0:
             share = f"{settings.transfer_share:.0%}"
             layers += f", {share} of the proposals transfers between two layers"

@@ -255,6 +255,9 @@ class SamplerSpec:
             `layer_choice`, the raised one by the inverse (with `cost`: light layers take the
             precision heavy ones give up); 0: none. Exact, see docs/sampler.md; not with
             `search.max_size_kib`.
+        small_move_share: Share in [0, 1) of the proposals that move about one layer instead
+            of about `n_flips` (chosen like `layer_choice`); 0: none; > 0 needs `n_flips > 1`.
+            Exact, see docs/sampler.md.
         start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
             starts from the one with its highest `Q`; those trials count in the budget) or
@@ -290,6 +293,7 @@ class SamplerSpec:
     boundary: ProposalBoundary = ProposalBoundary.FORCED
     layer_choice: LayerChoice = LayerChoice.UNIFORM
     transfer_share: float = 0.0
+    small_move_share: float = 0.0
     start: ChainStart = ChainStart.HIGHEST_UNIFORM
     latency_weights: tuple[float, ...] = (1.0,)
     chain_weights: ChainWeights = ChainWeights.FIXED
@@ -309,10 +313,12 @@ class SamplerSpec:
             0 < self.annealing <= 1, "annealing", f"must be in (0, 1], got {self.annealing}"
         )
         check.at_least(1, "n_flips")
+        check.below_one("transfer_share", "small_move_share")
         check.require(
-            0 <= self.transfer_share < 1,
-            "transfer_share",
-            f"must be in [0, 1), got {self.transfer_share}",
+            self.small_move_share == 0 or self.n_flips > 1,
+            "small_move_share",
+            "> 0 needs sampler.n_flips > 1 (with one flip every proposal is already a small "
+            "move): set small_move_share = 0 or raise n_flips",
         )
         check.require(
             bool(self.latency_weights) and all(w >= 0 for w in self.latency_weights),

@@ -106,6 +106,16 @@ STUDY_FILE_CASES = [
         {"sampler": "transfer_share = 0.2", "search": "max_size_kib = 9000.0"},
         "sampler.transfer_share > 0 cannot be combined",
     ),
+    (
+        "small-move-share-one",
+        {"sampler": "small_move_share = 1.0"},
+        "sampler.small_move_share must",
+    ),
+    (
+        "small-moves-one-flip",
+        {"sampler": "small_move_share = 0.5"},
+        "sampler.small_move_share > 0 needs sampler.n_flips > 1",
+    ),
     ("one-bitwidth", {"search": "bits = [4]"}, "search.bits must list at least two"),
     ("bits-out-of-range", {"search": "bits = [1, 4]"}, "search.bits values must be in"),
     ("size-limit-infeasible", {"search": "max_size_kib = 1.0"}, "KiB"),

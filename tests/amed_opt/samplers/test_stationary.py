@@ -114,20 +114,27 @@ def _log_q_ratio(
 # Uneven weights: "d" is chosen about four times as often as "c" (the inclusion probabilities
 # are capped at 1/2, so with 2 flips "a" and "d" are equally likely).
 WEIGHTS = {"a": 2.0, "b": 1.0, "c": 0.5, "d": 2.0}
-KERNELS: dict[str, tuple[Boundary, int, dict[str, float] | None, float]] = {
-    "forced, 1 flip": (Boundary.FORCED, 1, None, 0.0),
-    "lazy, 1 flip": (Boundary.LAZY, 1, None, 0.0),
-    "lazy, 2 flips": (Boundary.LAZY, 2, None, 0.0),
-    "weighted lazy, 1 flip": (Boundary.LAZY, 1, WEIGHTS, 0.0),
-    "weighted lazy, 2 flips": (Boundary.LAZY, 2, WEIGHTS, 0.0),
-    "weighted forced, 1 flip": (Boundary.FORCED, 1, WEIGHTS, 0.0),
+KERNELS: dict[str, tuple[Boundary, int, dict[str, float] | None, float, float]] = {
+    # boundary, n_flips, layer weights, transfer share, small-move share
+    "forced, 1 flip": (Boundary.FORCED, 1, None, 0.0, 0.0),
+    "lazy, 1 flip": (Boundary.LAZY, 1, None, 0.0, 0.0),
+    "lazy, 2 flips": (Boundary.LAZY, 2, None, 0.0, 0.0),
+    "weighted lazy, 1 flip": (Boundary.LAZY, 1, WEIGHTS, 0.0, 0.0),
+    "weighted lazy, 2 flips": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.0),
+    "weighted forced, 1 flip": (Boundary.FORCED, 1, WEIGHTS, 0.0, 0.0),
     # A share of the proposals are transfers (one parameter down, another up, _transfer.py).
-    "forced, 1 flip, transfers": (Boundary.FORCED, 1, None, 0.5),
-    "weighted lazy, 2 flips, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3),
+    "forced, 1 flip, transfers": (Boundary.FORCED, 1, None, 0.5, 0.0),
+    "weighted lazy, 2 flips, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3, 0.0),
+    # A share of the proposals move one parameter instead of two (_mixture.py).
+    "lazy, 2 flips, small moves": (Boundary.LAZY, 2, None, 0.0, 0.5),
+    "weighted lazy, 2 flips, small moves": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.4),
+    "weighted lazy, 2 flips, small moves, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3, 0.4),
 }
 # The weighted kernel and transfers take no filter (ProposalSettings refuses the pair).
 UNFILTERED = [
-    name for name, (_, _, weights, share) in KERNELS.items() if weights is not None or share > 0
+    name
+    for name, (_, _, weights, transfers, _) in KERNELS.items()
+    if weights is not None or transfers > 0
 ]
 KERNEL_TARGETS = [
     (target, name)
@@ -138,13 +145,14 @@ KERNEL_TARGETS = [
 
 
 def make_kernel(kernel_name: str, allowed: Callable[[Params], bool] | None) -> ProposalKernel:
-    boundary, n_flips, weights, share = KERNELS[kernel_name]
+    boundary, n_flips, weights, transfers, small = KERNELS[kernel_name]
     return ProposalSettings(
         n_flips=n_flips,
         boundary=boundary,
         proposal_filter=allowed,
         layer_weights=weights,
-        transfer_share=share,
+        transfer_share=transfers,
+        small_move_share=small,
     ).kernel(SPACE)
 
 
@@ -226,6 +234,9 @@ def test_transition_matrix_leaves_the_target_invariant(target: str, kernel_name:
         # Transfers pick the lowered and the raised parameter by different weights.
         ("uniform", "none", "weighted lazy, 2 flips, transfers"),
         ("non-uniform", "none", "forced, 1 flip, transfers"),
+        # Small moves: the mixture of two kernels with different redraw normalisers.
+        ("non-uniform, filtered", "none", "lazy, 2 flips, small moves"),
+        ("uniform", "none", "weighted lazy, 2 flips, small moves"),
     ],
 )
 def test_without_the_correction_the_target_is_missed(
@@ -299,6 +310,8 @@ def test_visit_frequencies_match_the_target_only_with_the_correction(
             "weighted lazy, 2 flips",
             "weighted forced, 1 flip",
             "weighted lazy, 2 flips, transfers",
+            "lazy, 2 flips, small moves",
+            "weighted lazy, 2 flips, small moves, transfers",
         )
     ],
 )

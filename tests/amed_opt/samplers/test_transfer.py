@@ -12,10 +12,10 @@ import pytest
 from optuna.distributions import IntDistribution
 
 from amed_opt.samplers import ProposalSettings
+from amed_opt.samplers._mixture import ProposalMixture
 from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._space import OrderedSearchSpace
 from amed_opt.samplers._transfer import TransferProposal
-from amed_opt.samplers._transfer import WithTransfers
 from amed_opt.samplers._weighted import WeightedProposal
 
 
@@ -26,9 +26,9 @@ def states(space: OrderedSearchSpace) -> list[tuple[int, ...]]:
     return list(itertools.product(*(range(size) for size in space.sizes)))
 
 
-def mixed(space: OrderedSearchSpace, share: float = 0.4) -> WithTransfers:
+def mixed(space: OrderedSearchSpace, share: float = 0.4) -> ProposalMixture:
     base = WeightedProposal(space, weights=WEIGHTS, n_flips=2, boundary=Boundary.LAZY)
-    return WithTransfers(base, TransferProposal(space, weights=WEIGHTS), share)
+    return ProposalMixture(base, TransferProposal(space, weights=WEIGHTS), share)
 
 
 @pytest.mark.parametrize("weights", [None, WEIGHTS])
@@ -99,8 +99,8 @@ def test_settings_build_the_mixture_and_refuse_bad_shares_and_filters(
     toy_space: OrderedSearchSpace,
 ) -> None:
     kernel = ProposalSettings(n_flips=2, boundary="lazy", transfer_share=0.25).kernel(toy_space)
-    assert isinstance(kernel, WithTransfers)
-    assert not isinstance(ProposalSettings(n_flips=1).kernel(toy_space), WithTransfers)
+    assert isinstance(kernel, ProposalMixture)
+    assert not isinstance(ProposalSettings(n_flips=1).kernel(toy_space), ProposalMixture)
     for share in (-0.1, 1.0, True, "0.5"):
         with pytest.raises(ValueError, match="transfer_share must be a number in"):
             ProposalSettings(transfer_share=share)  # type: ignore[arg-type]

@@ -17,12 +17,16 @@ def test_the_amed_line_names_the_chains_the_moves_and_the_transfers() -> None:
     spec = load_spec(str(STUDY))
     line = describe_sampler(spec)
     assert line.startswith("AMED Metropolis-Hastings, 2 chain(s) with latency weights [0.5, 2]")
-    assert "transfers" not in line
+    assert "transfers" not in line and "about one layer" not in line
     sampler = dataclasses.replace(
-        spec.sampler, layer_choice=LayerChoice.COST, n_flips=5, transfer_share=0.25
+        spec.sampler,
+        layer_choice=LayerChoice.COST,
+        n_flips=5,
+        transfer_share=0.25,
+        small_move_share=0.5,
     )
     line = describe_sampler(dataclasses.replace(spec, sampler=sampler))
     assert (
-        "about 5 layer(s) per proposal, chosen by latency saved, 25% of the proposals transfers "
-        "between two layers" in line
+        "about 5 layer(s) per proposal, chosen by latency saved, 50% of the proposals about one "
+        "layer, 25% of the proposals transfers between two layers" in line
     )

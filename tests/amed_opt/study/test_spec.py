@@ -108,6 +108,14 @@ def test_integers_are_accepted_where_floats_are_expected() -> None:
             {**MINIMAL, "sampler": {"transfer_share": 0.2}, "search": {"max_size_kib": 100}},
             "sampler.transfer_share > 0 cannot be combined with search.max_size_kib",
         ),
+        (
+            {**MINIMAL, "sampler": {"small_move_share": -0.5, "n_flips": 5}},
+            r"sampler.small_move_share must be in \[0, 1\)",
+        ),
+        (
+            {**MINIMAL, "sampler": {"small_move_share": 0.5}},
+            "sampler.small_move_share > 0 needs sampler.n_flips > 1",
+        ),
         ({**MINIMAL, "sampler": {"latency_weights": []}}, "sampler.latency_weights"),
         (
             {**MINIMAL, "sampler": {"chain_weights": "uniform-front"}},
