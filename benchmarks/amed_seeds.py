@@ -19,6 +19,11 @@ at `--latency-weight` (default 1, the comparisons') over the non-uniform allocat
 sample sd over the seeds, and the uniform allocations of 3..8 bits that some non-uniform trial
 dominates in every seed. A SYNTHETIC study without a size limit only (a measured one would cost
 the evaluator's time per trial), and tuning seeds only (below 100), like `amed_settings.py`.
+
+`--reporting` runs on reporting seeds instead (`--first-seed` 100 or more, every seed a
+reporting seed): to report a setting already chosen, against the one before it or a baseline,
+on more than the two seeds of a comparison. The table then says so in its first line; no
+setting may be chosen from it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from amed_opt.app import RunOptions  # noqa: E402
 from amed_opt.app import build_components  # noqa: E402
 from amed_opt.app.sampler_factory import build_sampler  # noqa: E402
 from amed_opt.compare import plan_comparison  # noqa: E402
+from amed_opt.compare._seeds import REPORTING_SEEDS_FROM  # noqa: E402
 from amed_opt.compare._seeds import check_tuning_seeds  # noqa: E402
 from amed_opt.study.files import write_or_print  # noqa: E402
 from amed_opt.study.hypervolume import hypervolume  # noqa: E402
@@ -123,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-weight", type=float, default=1.0, help="lambda of best Q")
     parser.add_argument("--variant", type=parse_variant, action="append", default=[])
     parser.add_argument("--no-greedy", action="store_true", help="leave the greedy row out")
+    parser.add_argument(
+        "--reporting",
+        action="store_true",
+        help="run on reporting seeds (>= 100) to report a chosen setting; never to choose one",
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/amed-opt"))
     parser.add_argument("--out", type=Path, help="Markdown table (default: printed)")
     args = parser.parse_args(argv)
@@ -131,7 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.n_trials < 1 or args.seeds < 1:
             raise SpecError("--n-trials and --seeds must be positive integers")
-        check_tuning_seeds(seeds)
+        if not args.reporting:
+            check_tuning_seeds(seeds)
+        elif seeds[0] < REPORTING_SEEDS_FROM:
+            raise SpecError(
+                f"--reporting needs reporting seeds: --first-seed {REPORTING_SEEDS_FROM} or more, "
+                f"got {seeds[0]}"
+            )
         # The comparison's own plan: its warm start and the landscape of its first seed.
         plan = plan_comparison(
             args.study,
@@ -159,7 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f" --hardware {args.hardware}" if args.hardware else "")
         + f" --n-trials {args.n_trials} --seeds {args.seeds} --first-seed {args.first_seed}"
         + "".join(f" --variant {name}=..." for name, _ in args.variant)
-        + f"` at {git_commit()}; tuning seeds {seeds[0]}-{seeds[-1]}; variants:",
+        + (" --reporting" if args.reporting else "")
+        + f"` at {git_commit()}; "
+        + (
+            f"REPORTING seeds {seeds[0]}-{seeds[-1]}: a chosen setting reported, none chosen here"
+            if args.reporting
+            else f"tuning seeds {seeds[0]}-{seeds[-1]}"
+        )
+        + "; variants:",
         "",
         *(f"- `{name}`: {settings}" for name, settings in args.variant),
         "",

@@ -80,6 +80,7 @@ def test_the_figures_are_those_of_a_comparison_of_the_same_study_and_seeds(
     ("extra", "message"),
     [
         (["--first-seed", "99"], "reporting seed"),
+        (["--first-seed", "99", "--reporting"], "--reporting needs reporting seeds"),
         (["--study", str(MEASURED)], "a SYNTHETIC study is needed"),
         (["--n-trials", "0"], "must be positive integers"),
     ],
@@ -97,3 +98,16 @@ def test_bad_runs_are_refused_with_one_line(
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "x.md").exists()
+
+
+def test_reporting_seeds_run_only_when_asked_and_the_table_says_so(
+    tmp_path: Path, load_benchmark: Callable[[str], ModuleType]
+) -> None:
+    script = load_benchmark("amed_seeds")
+    out = tmp_path / "report.md"
+    args = ["--study", str(STUDY), "--n-trials", "20", "--seeds", "2", "--first-seed", "100"]
+    args += ["--cache-dir", str(tmp_path), "--no-greedy", "--out", str(out)]
+    assert script.main(args) == 2 and not out.exists()
+    assert script.main([*args, "--reporting"]) == 0
+    first = out.read_text().splitlines()[0]
+    assert "--reporting" in first and "REPORTING seeds 100-101" in first
