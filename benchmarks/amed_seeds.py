@@ -14,8 +14,9 @@ the same way, from the uniform ladder enqueued first. Variants use the syntax of
 `amed_settings.py` (`--variant bridged=n_flips:5;...`); the study's own `[sampler]` is the row
 `study`.
 
-Per variant: the hypervolume of every trial (relative latency, as the comparisons), the best `Q`
-at `--latency-weight` (default 1, the comparisons') over the non-uniform allocations, both mean ±
+Per variant, each study judged by the comparisons' own summary (`study_summary`, the uniform
+allocations being the study's own trials): the final hypervolume and the best `Q` at
+`--latency-weight` (default 1, the comparisons') over the non-uniform allocations, both mean ±
 sample sd over the seeds, and the uniform allocations of 3..8 bits that some non-uniform trial
 dominates in every seed. A SYNTHETIC study without a size limit only (a measured one would cost
 the evaluator's time per trial), and tuning seeds only (below 100), like `amed_settings.py`.
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 from typing import NamedTuple
 
-import numpy as np
 import optuna
 
 
@@ -49,17 +48,17 @@ from amed_settings import parse_variant  # noqa: E402
 from amed_opt.app import RunOptions  # noqa: E402
 from amed_opt.app import build_components  # noqa: E402
 from amed_opt.app.sampler_factory import build_sampler  # noqa: E402
+from amed_opt.app.study_run import enqueue_warm_start  # noqa: E402
 from amed_opt.compare import plan_comparison  # noqa: E402
 from amed_opt.compare._seeds import REPORTING_SEEDS_FROM  # noqa: E402
 from amed_opt.compare._seeds import check_tuning_seeds  # noqa: E402
+from amed_opt.compare._studies import study_summary  # noqa: E402
+from amed_opt.compare._types import Point  # noqa: E402
+from amed_opt.compare._types import Spread  # noqa: E402
 from amed_opt.study.files import write_or_print  # noqa: E402
-from amed_opt.study.hypervolume import hypervolume  # noqa: E402
-from amed_opt.study.hypervolume import trial_points  # noqa: E402
 from amed_opt.study.naming import directions  # noqa: E402
 from amed_opt.study.objective import Objective  # noqa: E402
-from amed_opt.study.pareto import dominates  # noqa: E402
 from amed_opt.study.provenance import git_commit  # noqa: E402
-from amed_opt.study.search_space import uniform_ladder  # noqa: E402
 from amed_opt.study.spec import AccuracyModel  # noqa: E402
 from amed_opt.study.spec import SamplerName  # noqa: E402
 from amed_opt.study.spec import SpecError  # noqa: E402
@@ -77,46 +76,38 @@ class SeedResult(NamedTuple):
 
 
 def run_seed(spec: Any, components: Any, n_trials: int, latency_weight: float) -> SeedResult:
-    """One in-memory study of `spec` (its sampler and seed), `n_trials` trials; `Q` at
-    `latency_weight`."""
-    space = components.space
+    """One in-memory study of `spec` (its sampler and seed), `n_trials` trials, judged as a
+    comparison judges it (`study_summary`), the uniform allocations being its own trials."""
     reference = components.reference_latency_ms
     sampler = build_sampler(
         spec,
-        space,
+        components.space,
         reference_latency_ms=reference,
         max_size_bytes=None,
         hardware=components.hardware,
     )
     study = optuna.create_study(directions=directions(spec.objectives), sampler=sampler)
-    if spec.sampler.name is not SamplerName.AMED:
-        for params in uniform_ladder(space, None):
-            study.enqueue_trial(params)
+    enqueue_warm_start(study, spec, components)
     objective = Objective(
-        components.evaluator, space, max_size_bytes=None, objectives=spec.objectives
+        components.evaluator, components.space, max_size_bytes=None, objectives=spec.objectives
     )
     study.optimize(objective, n_trials=n_trials, gc_after_trial=False)
-    trials = {t.number: t for t in study.trials}
-    points = [(n, p) for n, p in trial_points(trials.values(), reference) if p is not None]
-    mixed = [p for n, p in points if len(set(trials[n].params.values())) > 1]
     uniform = {
-        trials[n].params[next(iter(trials[n].params))]: p
-        for n, p in points
-        if len(set(trials[n].params.values())) == 1
+        next(iter(t.params.values())): Point.of_trial(t, reference)
+        for t in study.trials
+        if t.values is not None and len(set(t.params.values())) == 1
     }
-    dominated = frozenset(
-        bits
-        for bits in GOAL_BITS
-        if bits in uniform and any(dominates(p, uniform[bits]) for p in mixed)
+    summary = study_summary(
+        study, spec, n_trials, latency_weight, reference, (latency_weight,), uniform
     )
-    best = max((p[0] - latency_weight * p[1] for p in mixed), default=-math.inf)
-    return SeedResult(hypervolume([p for _, p in points]), best, dominated)
+    dominated = frozenset(b for b, yes in summary.uniform_dominated.items() if yes)
+    return SeedResult(
+        summary.hv_history[-1], summary.best_mixed_q, dominated & frozenset(GOAL_BITS)
+    )
 
 
 def _cell(values: Sequence[float]) -> str:
-    """Mean ± sample standard deviation, as the comparisons' tables."""
-    spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return f"{np.mean(values):.4f} ± {spread:.4f}"
+    return Spread.of(values).text()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

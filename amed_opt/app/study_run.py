@@ -188,16 +188,24 @@ def _create_study(
             sampler_description=describe_sampler(spec),
         ),
     )
-    if spec.sampler.name is not SamplerName.AMED:
-        # The AMED chains start from uniform 8-bit; the baselines get the same first trial so
-        # that every study holds the latency reference and budgets stay equal. With
-        # `start = "best-uniform"` or `"best-bridged"` they get AMED's whole uniform ladder (the
-        # fair warm start; AMED's midpoints are its own proposals).
-        ladder = uniform_ladder(components.space, components.max_size_bytes)
-        enqueued = spec.n_trials if spec.sampler.start is not ChainStart.HIGHEST_UNIFORM else 1
-        for params in ladder[:enqueued]:
-            study.enqueue_trial(params)
+    enqueue_warm_start(study, spec, components)
     return study
+
+
+def enqueue_warm_start(study: optuna.Study, spec: StudySpec, components: Components) -> None:
+    """Enqueue a baseline sampler's first trials in a new `study`; nothing for AMED.
+
+    The AMED chains start from uniform 8-bit; the baselines get the same first trial so that
+    every study holds the latency reference and budgets stay equal. With `start =
+    "best-uniform"` or `"best-bridged"` they get AMED's whole uniform ladder (the fair warm
+    start; AMED's midpoints are its own proposals).
+    """
+    if spec.sampler.name is SamplerName.AMED:
+        return
+    ladder = uniform_ladder(components.space, components.max_size_bytes)
+    enqueued = spec.n_trials if spec.sampler.start is not ChainStart.HIGHEST_UNIFORM else 1
+    for params in ladder[:enqueued]:
+        study.enqueue_trial(params)
 
 
 def run_study(

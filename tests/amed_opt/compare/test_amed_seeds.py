@@ -68,12 +68,20 @@ def test_the_figures_are_those_of_a_comparison_of_the_same_study_and_seeds(
     compare = [*common, "--samplers", "amed,greedy", "--storage", storage, "--no-progress"]
     assert compare_main([*compare, "--out", str(tmp_path / "cmp")]) == 0
     analysis = json.loads((tmp_path / "cmp" / "comparison.json").read_text())["analysis"]
-    expected = {s["sampler"]: s["hv"]["mean"] for s in analysis["samplers"]}
     out = tmp_path / "seeds.md"
     assert load_benchmark("amed_seeds").main([*common, "--out", str(out)]) == 0
     rows = _rows(out.read_text())
-    assert float(rows["study"][0].split(" ± ")[0]) == pytest.approx(expected["amed"], abs=1e-4)
-    assert float(rows["greedy"][0].split(" ± ")[0]) == pytest.approx(expected["greedy"], abs=1e-4)
+    for summary in analysis["samplers"]:
+        row = rows["study" if summary["sampler"] == "amed" else summary["sampler"]]
+        hypervolume, best_q = (float(cell.split(" ± ")[0]) for cell in row[:2])
+        assert hypervolume == pytest.approx(summary["hv"]["mean"], abs=1e-4)
+        assert best_q == pytest.approx(summary["best_mixed_q"]["mean"], abs=1e-4)
+        every_seed = [
+            bits
+            for bits, seeds in sorted(summary["uniform_dominated"].items())
+            if 3 <= int(bits) and seeds == len(summary["seeds"])
+        ]
+        assert row[2] == (", ".join(every_seed) or "-")
 
 
 @pytest.mark.parametrize(
