@@ -56,6 +56,7 @@ from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import ProposalBoundary
 from amed_opt.study.spec import SamplerName
 from amed_opt.study.spec import SamplerSpec
+from amed_opt.study.spec import SmallMoveOrder
 from amed_opt.study.spec import SpecError
 from amed_opt.study.storage import open_storage
 
@@ -103,6 +104,8 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
             settings[key] = LayerChoice(value)
         elif key == "chain_weights":
             settings[key] = ChainWeights(value)
+        elif key == "small_move_order":
+            settings[key] = SmallMoveOrder(value)
         else:
             settings[key] = float(value)
     return name, settings

@@ -31,6 +31,7 @@ from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import SamplerName
+from amed_opt.study.spec import SmallMoveOrder
 from amed_opt.study.spec import StudySpec
 from amed_opt.study.start_candidates import bridged_ladder
 
@@ -100,6 +101,7 @@ def build_sampler(
                 ),
                 transfer_share=settings.transfer_share,
                 small_move_share=settings.small_move_share,
+                scan_small_moves=settings.small_move_order is SmallMoveOrder.SCAN,
             ),
             start=start,
             seed=seed,

@@ -411,7 +411,7 @@ class MetropolisHastingsSampler(BaseSampler):
         later steps are pre-fetched along the rejection path)."""
         assert state.head is not None
         head = self._space.encode(state.head.params, argument="the chain head's params")
-        proposal = self._kernel.draw(head, rng)
+        proposal = self._kernel.at_step(step).draw(head, rng)
         return ProposalRecord(
             chain=chain,
             step=step,

@@ -280,6 +280,10 @@ class ProposalKernel(Protocol):
     def log_probability(self, source: State, target: State) -> float: ...
     def draw(self, head: State, rng: np.random.Generator) -> Proposal: ...
     def random_state(self, rng: np.random.Generator, *, max_attempts: int = ...) -> State: ...
+    def at_step(self, step: int) -> ProposalKernel:
+        """The kernel of chain step `step`: itself unless it depends on the step
+        (`_mixture.ScanMoves`)."""
+        ...
 
 
 class NeighbourProposal:
@@ -394,6 +398,10 @@ class NeighbourProposal:
         position = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
         target = targets[min(position, len(targets) - 1)]
         return Proposal(target, self._log_q_ratio(head, target))
+
+    def at_step(self, step: int) -> NeighbourProposal:
+        """Itself: the kernel is the same at every chain step."""
+        return self
 
     def random_state(self, rng: np.random.Generator, *, max_attempts: int = 10_000) -> State:
         """A state drawn uniformly from the space, redrawn until the filter accepts it.

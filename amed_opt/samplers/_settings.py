@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from amed_opt.samplers._front_weights import FrontWeights
+from amed_opt.samplers._mixture import Alternative
 from amed_opt.samplers._mixture import ProposalMixture
+from amed_opt.samplers._mixture import ScanMoves
 from amed_opt.samplers._mixture import SmallMoves
 from amed_opt.samplers._proposals import Boundary
 from amed_opt.samplers._proposals import NeighbourProposal
@@ -85,6 +87,12 @@ class ProposalSettings:
             (the same proposal with `n_flips = 1`) instead of about `n_flips` (`_mixture.py`;
             exact, the Hastings factor uses the mixture's probabilities). 0: every proposal
             moves about `n_flips`; > 0 needs `n_flips > 1`.
+        scan_small_moves: False (the default) draws the parameter of a small move like the
+            base kernel does. True visits the parameters with more than one value in a fixed
+            cycle instead, one per chain step, the heaviest `layer_weights` first (the space's
+            order without them), each moved to a neighbouring value (`_mixture.ScanMoves`;
+            exact at every step, the kernel depends on the step, never on the states). Needs
+            `small_move_share > 0`.
 
     Raises:
         ValueError: If an argument is invalid; the message names it.
@@ -96,6 +104,7 @@ class ProposalSettings:
     layer_weights: Mapping[str, float] | None = None
     transfer_share: float = 0.0
     small_move_share: float = 0.0
+    scan_small_moves: bool = False
 
     def __post_init__(self) -> None:
         n_flips = self.n_flips
@@ -135,6 +144,12 @@ class ProposalSettings:
                 "small_move_share > 0 needs n_flips > 1: with n_flips = 1 every proposal is "
                 "already a small move"
             )
+        if not isinstance(self.scan_small_moves, bool):
+            raise ValueError(f"scan_small_moves must be a bool, got {self.scan_small_moves!r}")
+        if self.scan_small_moves and not small:
+            raise ValueError(
+                "scan_small_moves needs small_move_share > 0: it orders the small moves"
+            )
         if self.layer_weights is not None:
             if not isinstance(self.layer_weights, Mapping):
                 raise ValueError(
@@ -164,12 +179,29 @@ class ProposalSettings:
             )
         kernel = self._neighbours(space, self.n_flips)
         if self.small_move_share > 0:
-            small = SmallMoves(self._neighbours(space, 1))
+            small: Alternative = (
+                ScanMoves(space.sizes, self._scan_order(space), allowed=self._allowed(kernel))
+                if self.scan_small_moves
+                else SmallMoves(self._neighbours(space, 1))
+            )
             kernel = ProposalMixture(kernel, small, self.small_move_share)
         if self.transfer_share > 0:
             transfers = TransferProposal(space, weights=self.layer_weights)
             kernel = ProposalMixture(kernel, transfers, self.transfer_share)
         return kernel
+
+    def _scan_order(self, space: OrderedSearchSpace) -> list[int]:
+        """The movable parameters, heaviest `layer_weights` first (ties and no weights: the
+        space's order)."""
+        movable = list(space.movable)
+        if self.layer_weights is None:
+            return movable
+        weights = self.layer_weights
+        return sorted(movable, key=lambda position: -weights[space.names[position]])
+
+    def _allowed(self, kernel: ProposalKernel) -> Callable[[tuple[int, ...]], bool] | None:
+        """The filter on states a scan shares with the base kernel (None without a filter)."""
+        return None if self.proposal_filter is None else kernel.is_allowed
 
     def _neighbours(self, space: OrderedSearchSpace, n_flips: int) -> ProposalKernel:
         """The neighbour kernel that moves `n_flips` parameters (about that many if weighted)."""

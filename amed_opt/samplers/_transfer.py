@@ -82,6 +82,10 @@ class TransferProposal:
         top = np.array([self._space.sizes[p] - 1 for p in self._movable])
         return self._pair * (index > 0)[:, None] * (index < top)[None, :]
 
+    def at_step(self, step: int) -> TransferProposal:
+        """Itself: transfers are drawn the same way at every chain step."""
+        return self
+
     def can_move(self, state: State) -> bool:
         """Whether some parameter can be lowered while another is raised."""
         return bool(self._movable_pairs(state).any())

@@ -181,6 +181,10 @@ class WeightedProposal:
             if proposal != head:
                 return Proposal(proposal, self._log_q_ratio(head, proposal))
 
+    def at_step(self, step: int) -> WeightedProposal:
+        """Itself: the kernel is the same at every chain step."""
+        return self
+
     def random_state(self, rng: np.random.Generator, *, max_attempts: int = 10_000) -> State:
         """A state drawn uniformly from the space."""
         return tuple(int(rng.integers(size)) for size in self._space.sizes)

@@ -18,6 +18,7 @@ from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import LayerChoice
 from amed_opt.study.spec import SamplerName
+from amed_opt.study.spec import SmallMoveOrder
 
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ def describe_sampler(spec: StudySpec) -> str:
         )
         if settings.small_move_share > 0:
             layers += f", {settings.small_move_share:.0%} of the proposals about one layer"
+            if settings.small_move_order is SmallMoveOrder.SCAN:
+                layers += " (the layers in turn)"
         if settings.transfer_share > 0:
             share = f"{settings.transfer_share:.0%}"
             layers += f", {share} of the proposals transfers between two layers"

@@ -29,6 +29,7 @@ from amed_opt.study.spec_enums import EvaluatorMode
 from amed_opt.study.spec_enums import LayerChoice
 from amed_opt.study.spec_enums import ProposalBoundary
 from amed_opt.study.spec_enums import SamplerName
+from amed_opt.study.spec_enums import SmallMoveOrder
 from amed_opt.study.spec_overrides import effective_settings
 from amed_opt.study.spec_overrides import with_overrides
 from amed_opt.study.spec_sections import MIN_RESOLUTION
@@ -58,6 +59,7 @@ __all__ = [
     "ChainStart",
     "ChainWeights",
     "LayerChoice",
+    "SmallMoveOrder",
     "DataSpec",
     "EvaluatorMode",
     "EvaluatorSpec",

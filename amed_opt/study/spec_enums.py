@@ -54,6 +54,16 @@ class LayerChoice(enum.Enum):
     `n_flips` per proposal (`study.proposal_weights`, `samplers/_weighted.py`)."""
 
 
+class SmallMoveOrder(enum.Enum):
+    """Which layer an AMED small move (`small_move_share`) changes (docs/sampler.md)."""
+
+    DRAWN = "drawn"
+    """Drawn like `layer_choice` draws the layers of every proposal."""
+    SCAN = "scan"
+    """The next in a fixed cycle, one per chain step: with `layer_choice = "cost"` the layers
+    that save the most latency first, else the network's order (`samplers/_mixture.py`)."""
+
+
 class ChainStart(enum.Enum):
     """Where the AMED chains start."""
 

@@ -20,6 +20,7 @@ from amed_opt.study.spec_enums import EvaluatorMode
 from amed_opt.study.spec_enums import LayerChoice
 from amed_opt.study.spec_enums import ProposalBoundary
 from amed_opt.study.spec_enums import SamplerName
+from amed_opt.study.spec_enums import SmallMoveOrder
 
 
 MIN_RESOLUTION = 8
@@ -258,6 +259,10 @@ class SamplerSpec:
         small_move_share: Share in [0, 1) of the proposals that move about one layer instead
             of about `n_flips` (chosen like `layer_choice`); 0: none; > 0 needs `n_flips > 1`.
             Exact, see docs/sampler.md.
+        small_move_order: `drawn` (a small move's layer is chosen like `layer_choice`) or
+            `scan` (the layers are visited in a fixed cycle, one per chain step, with `cost`
+            the ones that save the most latency first); `scan` needs `small_move_share > 0`.
+            Exact, see docs/sampler.md.
         start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
             starts from the one with its highest `Q`; those trials count in the budget) or
@@ -294,6 +299,7 @@ class SamplerSpec:
     layer_choice: LayerChoice = LayerChoice.UNIFORM
     transfer_share: float = 0.0
     small_move_share: float = 0.0
+    small_move_order: SmallMoveOrder = SmallMoveOrder.DRAWN
     start: ChainStart = ChainStart.HIGHEST_UNIFORM
     latency_weights: tuple[float, ...] = (1.0,)
     chain_weights: ChainWeights = ChainWeights.FIXED
@@ -319,6 +325,12 @@ class SamplerSpec:
             "small_move_share",
             "> 0 needs sampler.n_flips > 1 (with one flip every proposal is already a small "
             "move): set small_move_share = 0 or raise n_flips",
+        )
+        check.require(
+            self.small_move_order is SmallMoveOrder.DRAWN or self.small_move_share > 0,
+            "small_move_order",
+            '= "scan" orders the small moves and needs sampler.small_move_share > 0: set a '
+            'share or small_move_order = "drawn"',
         )
         check.require(
             bool(self.latency_weights) and all(w >= 0 for w in self.latency_weights),

@@ -116,6 +116,11 @@ STUDY_FILE_CASES = [
         {"sampler": "small_move_share = 0.5"},
         "sampler.small_move_share > 0 needs sampler.n_flips > 1",
     ),
+    (
+        "scan-without-small-moves",
+        {"sampler": 'small_move_order = "scan"'},
+        'sampler.small_move_order = "scan" orders the small moves and needs',
+    ),
     ("one-bitwidth", {"search": "bits = [4]"}, "search.bits must list at least two"),
     ("bits-out-of-range", {"search": "bits = [1, 4]"}, "search.bits values must be in"),
     ("size-limit-infeasible", {"search": "max_size_kib = 1.0"}, "KiB"),

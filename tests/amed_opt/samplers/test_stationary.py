@@ -114,26 +114,39 @@ def _log_q_ratio(
 # Uneven weights: "d" is chosen about four times as often as "c" (the inclusion probabilities
 # are capped at 1/2, so with 2 flips "a" and "d" are equally likely).
 WEIGHTS = {"a": 2.0, "b": 1.0, "c": 0.5, "d": 2.0}
-KERNELS: dict[str, tuple[Boundary, int, dict[str, float] | None, float, float]] = {
-    # boundary, n_flips, layer weights, transfer share, small-move share
-    "forced, 1 flip": (Boundary.FORCED, 1, None, 0.0, 0.0),
-    "lazy, 1 flip": (Boundary.LAZY, 1, None, 0.0, 0.0),
-    "lazy, 2 flips": (Boundary.LAZY, 2, None, 0.0, 0.0),
-    "weighted lazy, 1 flip": (Boundary.LAZY, 1, WEIGHTS, 0.0, 0.0),
-    "weighted lazy, 2 flips": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.0),
-    "weighted forced, 1 flip": (Boundary.FORCED, 1, WEIGHTS, 0.0, 0.0),
+KERNELS: dict[str, tuple[Boundary, int, dict[str, float] | None, float, float, bool]] = {
+    # boundary, n_flips, layer weights, transfer share, small-move share, scanned small moves
+    "forced, 1 flip": (Boundary.FORCED, 1, None, 0.0, 0.0, False),
+    "lazy, 1 flip": (Boundary.LAZY, 1, None, 0.0, 0.0, False),
+    "lazy, 2 flips": (Boundary.LAZY, 2, None, 0.0, 0.0, False),
+    "weighted lazy, 1 flip": (Boundary.LAZY, 1, WEIGHTS, 0.0, 0.0, False),
+    "weighted lazy, 2 flips": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.0, False),
+    "weighted forced, 1 flip": (Boundary.FORCED, 1, WEIGHTS, 0.0, 0.0, False),
     # A share of the proposals are transfers (one parameter down, another up, _transfer.py).
-    "forced, 1 flip, transfers": (Boundary.FORCED, 1, None, 0.5, 0.0),
-    "weighted lazy, 2 flips, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3, 0.0),
+    "forced, 1 flip, transfers": (Boundary.FORCED, 1, None, 0.5, 0.0, False),
+    "weighted lazy, 2 flips, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3, 0.0, False),
     # A share of the proposals move one parameter instead of two (_mixture.py).
-    "lazy, 2 flips, small moves": (Boundary.LAZY, 2, None, 0.0, 0.5),
-    "weighted lazy, 2 flips, small moves": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.4),
-    "weighted lazy, 2 flips, small moves, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3, 0.4),
+    "lazy, 2 flips, small moves": (Boundary.LAZY, 2, None, 0.0, 0.5, False),
+    "weighted lazy, 2 flips, small moves": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.4, False),
+    "weighted lazy, 2 flips, small moves, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3, 0.4, False),
+    # The small moves' parameter visited in a cycle, one per step (_mixture.ScanMoves): the
+    # kernel depends on the step, and every step's kernel must keep the target.
+    "forced, 2 flips, scanned small moves": (Boundary.FORCED, 2, None, 0.0, 0.5, True),
+    "weighted lazy, 2 flips, scanned small moves": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.6, True),
+    "weighted lazy, 2 flips, scanned small moves, transfers": (
+        Boundary.LAZY,
+        2,
+        WEIGHTS,
+        0.3,
+        0.4,
+        True,
+    ),
 }
+SCANNED = [name for name, settings in KERNELS.items() if settings[5]]
 # The weighted kernel and transfers take no filter (ProposalSettings refuses the pair).
 UNFILTERED = [
     name
-    for name, (_, _, weights, transfers, _) in KERNELS.items()
+    for name, (_, _, weights, transfers, _, _) in KERNELS.items()
     if weights is not None or transfers > 0
 ]
 KERNEL_TARGETS = [
@@ -145,7 +158,7 @@ KERNEL_TARGETS = [
 
 
 def make_kernel(kernel_name: str, allowed: Callable[[Params], bool] | None) -> ProposalKernel:
-    boundary, n_flips, weights, transfers, small = KERNELS[kernel_name]
+    boundary, n_flips, weights, transfers, small, scan = KERNELS[kernel_name]
     return ProposalSettings(
         n_flips=n_flips,
         boundary=boundary,
@@ -153,14 +166,17 @@ def make_kernel(kernel_name: str, allowed: Callable[[Params], bool] | None) -> P
         layer_weights=weights,
         transfer_share=transfers,
         small_move_share=small,
+        scan_small_moves=scan,
     ).kernel(SPACE)
 
 
 def transition_matrix(
-    target: str, correction: str, kernel_name: str = "forced, 1 flip"
+    target: str, correction: str, kernel_name: str = "forced, 1 flip", step: int = 0
 ) -> np.ndarray:
+    """The chain's transition matrix at chain step `step` (the same at every step unless the
+    kernel scans)."""
     quality, allowed = TARGETS[target]
-    kernel = make_kernel(kernel_name, allowed)
+    kernel = make_kernel(kernel_name, allowed).at_step(step)
     index = {state: i for i, state in enumerate(STATES)}
     matrix = np.zeros((len(STATES), len(STATES)))
     for head in STATES:
@@ -203,6 +219,16 @@ def test_transition_matrix_leaves_the_target_invariant(target: str, kernel_name:
     assert np.allclose(matrix.sum(axis=1), 1.0)
     assert np.all(matrix >= -1e-15)
     assert np.max(np.abs(pi @ matrix - pi)) < 1e-12
+    if kernel_name in SCANNED:  # each step of a cycle is another kernel; each keeps pi
+        period = len(SPACE.movable)
+        cycle = matrix
+        for step in range(1, period):
+            at_step = transition_matrix(target, "full", kernel_name, step)
+            assert not np.allclose(at_step, matrix)
+            assert np.max(np.abs(pi @ at_step - pi)) < 1e-12
+            cycle = cycle @ at_step
+        assert np.max(np.abs(pi @ cycle - pi)) < 1e-12
+        assert np.allclose(transition_matrix(target, "full", kernel_name, period), matrix)
     # ... and pi is the only stationary distribution: the allowed states communicate.
     support = np.flatnonzero(pi > 0)
     reached, frontier = {int(support[0])}, [int(support[0])]
@@ -237,6 +263,11 @@ def test_transition_matrix_leaves_the_target_invariant(target: str, kernel_name:
         # Small moves: the mixture of two kernels with different redraw normalisers.
         ("non-uniform, filtered", "none", "lazy, 2 flips, small moves"),
         ("uniform", "none", "weighted lazy, 2 flips, small moves"),
+        # Scanned small moves: the scanned parameter leaves an end with probability 1 and
+        # returns with 1/2, and the mixture's components have different normalisers.
+        ("uniform", "none", "forced, 2 flips, scanned small moves"),
+        ("non-uniform, filtered", "none", "forced, 2 flips, scanned small moves"),
+        ("uniform", "none", "weighted lazy, 2 flips, scanned small moves"),
     ],
 )
 def test_without_the_correction_the_target_is_missed(
@@ -269,10 +300,11 @@ def visit_frequencies(
     index = {state: i for i, state in enumerate(STATES)}
     counts = np.zeros(len(STATES))
     for step in range(n_steps + BURN_IN):
-        proposal = kernel.draw(head, rng)
+        proposal = kernel.at_step(step).draw(head, rng)
         log_q_ratio = proposal.log_q_ratio
         if correction == "ends only":
-            log_q_ratio -= kernel.log_normaliser(head) - kernel.log_normaliser(proposal.state)
+            at_step = kernel.at_step(step)
+            log_q_ratio -= at_step.log_normaliser(head) - at_step.log_normaliser(proposal.state)
         elif correction == "none":
             log_q_ratio = 0.0
         score = quality(SPACE.decode(proposal.state))
@@ -312,6 +344,8 @@ def test_visit_frequencies_match_the_target_only_with_the_correction(
             "weighted lazy, 2 flips, transfers",
             "lazy, 2 flips, small moves",
             "weighted lazy, 2 flips, small moves, transfers",
+            "forced, 2 flips, scanned small moves",
+            "weighted lazy, 2 flips, scanned small moves, transfers",
         )
     ],
 )
@@ -358,22 +392,33 @@ def small_quality(params: Params) -> float:
     )
 
 
+SCAN = {"n_flips": 2, "small_move_share": 0.5, "scan_small_moves": True}
+
+
 @pytest.mark.parametrize(
-    ("boundary", "n_jobs", "weights"),
+    ("boundary", "n_jobs", "weights", "scan"),
     [
-        ("forced", 1, None),
-        ("lazy", 1, None),
-        ("forced", 4, None),
-        ("lazy", 4, None),
-        ("lazy", 1, {"a": 3.0, "b": 1.0, "c": 0.5}),
-        ("lazy", 4, {"a": 3.0, "b": 1.0, "c": 0.5}),
+        ("forced", 1, None, False),
+        ("lazy", 1, None, False),
+        ("forced", 4, None, False),
+        ("lazy", 4, None, False),
+        ("lazy", 1, {"a": 3.0, "b": 1.0, "c": 0.5}, False),
+        ("lazy", 4, {"a": 3.0, "b": 1.0, "c": 0.5}, False),
+        ("lazy", 1, {"a": 3.0, "b": 1.0, "c": 0.5}, True),
+        ("lazy", 4, {"a": 3.0, "b": 1.0, "c": 0.5}, True),
     ],
 )
 def test_sampler_in_optuna_visits_states_with_target_frequencies(
-    boundary: str, n_jobs: int, weights: dict[str, float] | None, monkeypatch: pytest.MonkeyPatch
+    boundary: str,
+    n_jobs: int,
+    weights: dict[str, float] | None,
+    scan: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With `n_jobs=4` four workers (threads) share the chain: pre-fetching, claims and
-    compare-and-set decisions; the chain must still be exact (and equal the serial one)."""
+    compare-and-set decisions; the chain must still be exact (and equal the serial one). With
+    `scan`, the proposal depends on the chain's step: pre-fetched proposals of later steps
+    must use their own step's kernel."""
     monkeypatch.setattr("amed_opt.samplers._workers.POLL_INTERVAL_S", 0.0002)
     space = OrderedSearchSpace(SMALL)
     states = list(itertools.product(*(range(size) for size in space.sizes)))
@@ -410,7 +455,9 @@ def test_sampler_in_optuna_visits_states_with_target_frequencies(
     sampler = MetropolisHastingsSampler(
         search_space=SMALL,
         chains=ChainSettings(temperature=1.0),
-        proposal=ProposalSettings(boundary=boundary, layer_weights=weights),
+        proposal=ProposalSettings(
+            boundary=boundary, layer_weights=weights, **(SCAN if scan else {})
+        ),
         start=FixedStart({"a": 2, "b": 0, "c": 1}),
         seed=0,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from amed_opt.study.naming import describe_sampler
 from amed_opt.study.spec import LayerChoice
+from amed_opt.study.spec import SmallMoveOrder
 from amed_opt.study.spec_toml import load_spec
 
 
@@ -30,3 +31,6 @@ def test_the_amed_line_names_the_chains_the_moves_and_the_transfers() -> None:
         "about 5 layer(s) per proposal, chosen by latency saved, 50% of the proposals about one "
         "layer, 25% of the proposals transfers between two layers" in line
     )
+    scanning = dataclasses.replace(sampler, small_move_order=SmallMoveOrder.SCAN)
+    line = describe_sampler(dataclasses.replace(spec, sampler=scanning))
+    assert "50% of the proposals about one layer (the layers in turn), 25%" in line

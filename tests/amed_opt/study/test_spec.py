@@ -116,6 +116,14 @@ def test_integers_are_accepted_where_floats_are_expected() -> None:
             {**MINIMAL, "sampler": {"small_move_share": 0.5}},
             "sampler.small_move_share > 0 needs sampler.n_flips > 1",
         ),
+        (
+            {**MINIMAL, "sampler": {"small_move_order": "scan", "n_flips": 5}},
+            'sampler.small_move_order = "scan" .* needs sampler.small_move_share > 0',
+        ),
+        (
+            {**MINIMAL, "sampler": {"small_move_order": "sweep"}},
+            "sampler.small_move_order",
+        ),
         ({**MINIMAL, "sampler": {"latency_weights": []}}, "sampler.latency_weights"),
         (
             {**MINIMAL, "sampler": {"chain_weights": "uniform-front"}},
