@@ -70,9 +70,12 @@ def describe_sampler(spec: StudySpec) -> str:
             else f"about {settings.n_flips} layer(s) per proposal, chosen by latency saved"
         )
         if settings.small_move_share > 0:
-            layers += f", {settings.small_move_share:.0%} of the proposals about one layer"
-            if settings.small_move_order is SmallMoveOrder.SCAN:
-                layers += " (the layers in turn)"
+            share = f"{settings.small_move_share:.0%}"
+            layers += (
+                f", {share} of the proposals one layer, the layers in turn"
+                if settings.small_move_order is SmallMoveOrder.SCAN
+                else f", {share} of the proposals about one layer"
+            )
         if settings.transfer_share > 0:
             share = f"{settings.transfer_share:.0%}"
             layers += f", {share} of the proposals transfers between two layers"

@@ -33,4 +33,4 @@ def test_the_amed_line_names_the_chains_the_moves_and_the_transfers() -> None:
     )
     scanning = dataclasses.replace(sampler, small_move_order=SmallMoveOrder.SCAN)
     line = describe_sampler(dataclasses.replace(spec, sampler=scanning))
-    assert "50% of the proposals about one layer (the layers in turn), 25%" in line
+    assert "50% of the proposals one layer, the layers in turn, 25% of the proposals" in line
