@@ -42,11 +42,13 @@ def test_each_variant_and_the_greedy_get_a_row_of_seed_statistics(
         str(tmp_path),
     ]
     variant = "small=n_flips:3;small_move_share:0.5"
-    assert script.main([*args, "--variant", variant, "--out", str(out)]) == 0
+    scan = "scan=n_flips:3;small_move_share:0.5;small_move_order:scan"
+    assert script.main([*args, "--variant", variant, "--variant", scan, "--out", str(out)]) == 0
     text = out.read_text()
     assert "tuning seeds 0-2" in text and "`small`: {'n_flips': 3" in text
+    assert "'small_move_order': <SmallMoveOrder.SCAN: 'scan'>" in text
     rows = _rows(text)
-    assert list(rows) == ["study", "small", "greedy"]
+    assert list(rows) == ["study", "small", "scan", "greedy"]
     for hypervolume, best_q, _ in rows.values():
         for cell in (hypervolume, best_q):
             assert re.fullmatch(r"-?\d\.\d{4} ± \d\.\d{4}", cell)
@@ -54,7 +56,7 @@ def test_each_variant_and_the_greedy_get_a_row_of_seed_statistics(
     assert rows["greedy"][0].endswith("± 0.0000")
     # A second run gives the same table (the seeds fix every chain), timing line aside.
     again = tmp_path / "again.md"
-    assert script.main([*args, "--variant", variant, "--out", str(again)]) == 0
+    assert script.main([*args, "--variant", variant, "--variant", scan, "--out", str(again)]) == 0
     assert _rows(again.read_text()) == rows
 
 

@@ -133,14 +133,7 @@ KERNELS: dict[str, tuple[Boundary, int, dict[str, float] | None, float, float, b
     # kernel depends on the step, and every step's kernel must keep the target.
     "forced, 2 flips, scanned small moves": (Boundary.FORCED, 2, None, 0.0, 0.5, True),
     "weighted lazy, 2 flips, scanned small moves": (Boundary.LAZY, 2, WEIGHTS, 0.0, 0.6, True),
-    "weighted lazy, 2 flips, scanned small moves, transfers": (
-        Boundary.LAZY,
-        2,
-        WEIGHTS,
-        0.3,
-        0.4,
-        True,
-    ),
+    "weighted lazy, 2 flips, scanned, transfers": (Boundary.LAZY, 2, WEIGHTS, 0.3, 0.4, True),
 }
 SCANNED = [name for name, settings in KERNELS.items() if settings[5]]
 # The weighted kernel and transfers take no filter (ProposalSettings refuses the pair).
@@ -345,7 +338,7 @@ def test_visit_frequencies_match_the_target_only_with_the_correction(
             "lazy, 2 flips, small moves",
             "weighted lazy, 2 flips, small moves, transfers",
             "forced, 2 flips, scanned small moves",
-            "weighted lazy, 2 flips, scanned small moves, transfers",
+            "weighted lazy, 2 flips, scanned, transfers",
         )
     ],
 )
