@@ -20,10 +20,11 @@ Three alternatives are built by `ProposalSettings.kernel`:
   win; a share of one-layer moves lets a chain take those steps without giving up the longer
   jumps of the rest (benchmarks/results/layer_choice/, round 8);
 - *scanned small moves* (`ScanMoves`): one-parameter moves whose parameter is not drawn but
-  visited in a fixed cycle, one per chain step. A chain gets some 15-30 steps in a study of
-  100-150 trials; drawn small moves pick the same heavy layers again and again while others are
-  never tried, a cycle tries each in turn (a systematic or deterministic scan, as in a Gibbs
-  sampler's: Liu, *Monte Carlo Strategies in Scientific Computing*, 2001, ch. 6).
+  the next in a fixed cycle, which advances one parameter per chain step (small move or not).
+  A chain gets some 15-30 steps in a study of 100-150 trials; drawn small moves pick the same
+  few heavy layers again and again, a cycle tries a different one at each small move (a
+  systematic or deterministic scan, as in a Gibbs sampler's: Liu, *Monte Carlo Strategies in
+  Scientific Computing*, 2001, ch. 6).
 
 A scan makes the kernel depend on the chain's step (`at_step`), never on the states or the
 chain's history: each step's kernel is a Metropolis-Hastings kernel for the target on its own
@@ -92,16 +93,18 @@ class SmallMoves:
 class ScanMoves:
     """One-parameter moves that visit the movable parameters in a fixed cycle.
 
-    At chain step `t` the move changes parameter `order[t mod len(order)]` by one position of
-    its list: to either neighbour with probability 1/2, to the only one at an end of the list
-    or where `allowed` refuses the other, and to none (`can_move` is false) where `allowed`
-    refuses both. `at_step` gives the alternative of another step.
+    A chain's step 0 is its start and its moves are steps 1, 2, ...: at step `t` the move
+    changes parameter `order[(t - 1) mod len(order)]`, so a chain's first move is about
+    `order[0]`. It moves it by one position of its list: to either neighbour with probability
+    1/2, to the only one at an end of the list or where `allowed` refuses the other, and to
+    none (`can_move` is false) where `allowed` refuses both. `at_step` gives the alternative of
+    another step.
 
     Args:
         sizes: Number of values of each parameter, by position in the state.
         order: The cycle, as positions of parameters with more than one value (each once).
         allowed: Predicate on states (the base kernel's filter); None allows every state.
-        step: The chain step this alternative proposes for.
+        step: The chain step this alternative proposes for (1: a chain's first move).
 
     Raises:
         ValueError: If `order` is empty, repeats a position, names a position outside `sizes`
@@ -114,7 +117,7 @@ class ScanMoves:
         order: Sequence[int],
         *,
         allowed: Callable[[State], bool] | None = None,
-        step: int = 0,
+        step: int = 1,
     ) -> None:
         sizes = tuple(int(size) for size in sizes)
         order = tuple(int(position) for position in order)
@@ -134,7 +137,7 @@ class ScanMoves:
     @property
     def parameter(self) -> int:
         """The position of the parameter this step moves."""
-        return self._order[self._step % len(self._order)]
+        return self._order[(self._step - 1) % len(self._order)]
 
     def at_step(self, step: int) -> ScanMoves:
         """The same cycle at chain step `step`."""

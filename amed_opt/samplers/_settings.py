@@ -88,11 +88,12 @@ class ProposalSettings:
             exact, the Hastings factor uses the mixture's probabilities). 0: every proposal
             moves about `n_flips`; > 0 needs `n_flips > 1`.
         scan_small_moves: False (the default) draws the parameter of a small move like the
-            base kernel does. True visits the parameters with more than one value in a fixed
-            cycle instead, one per chain step, the heaviest `layer_weights` first (the space's
-            order without them), each moved to a neighbouring value (`_mixture.ScanMoves`;
-            exact at every step, the kernel depends on the step, never on the states). Needs
-            `small_move_share > 0`.
+            base kernel does. True takes it from a fixed cycle through the parameters with
+            more than one value instead, which advances one parameter per chain step (a
+            chain's first move: the first of the cycle), the heaviest `layer_weights` first
+            (the space's order without them), and moves it to a neighbouring value
+            (`_mixture.ScanMoves`; exact at every step, the kernel depends on the step, never
+            on the states). Needs `small_move_share > 0`.
 
     Raises:
         ValueError: If an argument is invalid; the message names it.
@@ -148,7 +149,8 @@ class ProposalSettings:
             raise ValueError(f"scan_small_moves must be a bool, got {self.scan_small_moves!r}")
         if self.scan_small_moves and not small:
             raise ValueError(
-                "scan_small_moves needs small_move_share > 0: it orders the small moves"
+                "scan_small_moves needs small_move_share > 0 (it orders the small moves): set "
+                "a share or scan_small_moves=False"
             )
         if self.layer_weights is not None:
             if not isinstance(self.layer_weights, Mapping):

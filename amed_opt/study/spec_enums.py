@@ -60,8 +60,9 @@ class SmallMoveOrder(enum.Enum):
     DRAWN = "drawn"
     """Drawn like `layer_choice` draws the layers of every proposal."""
     SCAN = "scan"
-    """The next in a fixed cycle, one per chain step: with `layer_choice = "cost"` the layers
-    that save the most latency first, else the network's order (`samplers/_mixture.py`)."""
+    """Taken from a fixed cycle that advances one layer per chain step (a chain's first move:
+    the first of the cycle): with `layer_choice = "cost"` the layers that save the most latency
+    first, else the network's order (`samplers/_mixture.py`)."""
 
 
 class ChainStart(enum.Enum):

@@ -260,9 +260,9 @@ class SamplerSpec:
             of about `n_flips` (chosen like `layer_choice`); 0: none; > 0 needs `n_flips > 1`.
             Exact, see docs/sampler.md.
         small_move_order: `drawn` (a small move's layer is chosen like `layer_choice`) or
-            `scan` (the layers are visited in a fixed cycle, one per chain step, with `cost`
-            the ones that save the most latency first); `scan` needs `small_move_share > 0`.
-            Exact, see docs/sampler.md.
+            `scan` (taken from a fixed cycle that advances one layer per chain step, with
+            `cost` the layers that save the most latency first); `scan` needs
+            `small_move_share > 0`. Exact, see docs/sampler.md.
         start: `highest-uniform` (every chain starts at uniform 8 bits, METHOD.md §5) or
             `best-uniform` (the first trials evaluate uniform 8, 7, ..., 2 bits, and each chain
             starts from the one with its highest `Q`; those trials count in the budget) or

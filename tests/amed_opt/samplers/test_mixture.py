@@ -145,8 +145,9 @@ def test_each_step_of_a_scan_is_a_proposal_whose_draws_follow_its_probabilities(
 def test_a_scan_visits_the_heaviest_parameters_first_one_per_step(
     toy_space: OrderedSearchSpace,
 ) -> None:
-    # Weights a 4, d 2, b 1, c 0.25: the one-parameter moves change a, d, b, c, a, ... by
-    # step, whatever the state; without weights the space's order (a, b, c, d; "fixed" never).
+    # Weights a 4, d 2, b 1, c 0.25: the one-parameter moves of steps 1, 2, 3, ... (step 0 is a
+    # chain's start) change a, d, b, c, a, ..., whatever the state; without weights the space's
+    # order (a, b, c, d; "fixed" never).
     state = toy_space.encode({"a": 4, "b": 1, "fixed": 8, "c": 2, "d": 7})
     names = toy_space.names
     for weights, cycle in ((WEIGHTS, "adbc"), (None, "abcd")):
@@ -159,7 +160,7 @@ def test_a_scan_visits_the_heaviest_parameters_first_one_per_step(
         )
         kernel = settings.kernel(toy_space)
         rng = np.random.default_rng(0)
-        for step in range(9):
+        for step in range(1, 10):
             singles: Counter[str] = Counter()
             for _ in range(200):
                 target = kernel.at_step(step).draw(state, rng).state
@@ -169,8 +170,8 @@ def test_a_scan_visits_the_heaviest_parameters_first_one_per_step(
                         for p, (a, b) in enumerate(zip(state, target, strict=True))
                         if a != b
                     )
-            assert set(singles) == {cycle[step % 4]}
-            assert singles[cycle[step % 4]] > 180
+            assert set(singles) == {cycle[(step - 1) % 4]}
+            assert singles[cycle[(step - 1) % 4]] > 180
 
 
 def test_a_scanned_move_leaves_an_end_inward_and_respects_the_filter(
@@ -179,8 +180,9 @@ def test_a_scanned_move_leaves_an_end_inward_and_respects_the_filter(
     sizes = toy_space.sizes
     a, d = toy_space.names.index("a"), toy_space.names.index("d")
     low = toy_space.encode({"a": 2, "b": 1, "fixed": 8, "c": 2, "d": 7})
-    scan = ScanMoves(sizes, [a, d])
-    assert scan.parameter == a and scan.at_step(3).parameter == d
+    scan = ScanMoves(sizes, [a, d])  # at step 1, a chain's first move
+    assert scan.parameter == a and scan.at_step(2).parameter == d
+    assert scan.at_step(3).parameter == a and scan.at_step(0).parameter == d
     (up,) = [t for t in states(toy_space) if scan.log_probability(low, t) > -math.inf]
     assert up[a] == low[a] + 1 and scan.log_probability(low, up) == 0.0
     middle = toy_space.encode({"a": 4, "b": 1, "fixed": 8, "c": 2, "d": 7})
@@ -213,7 +215,7 @@ def test_a_kernel_that_does_not_scan_is_the_same_at_every_step(
         assert kernel.at_step(5) is kernel
     scanning = ProposalSettings(n_flips=2, small_move_share=0.5, scan_small_moves=True)
     kernel = scanning.kernel(toy_space)
-    assert kernel.at_step(0) is kernel and kernel.at_step(1) is not kernel
+    assert kernel.at_step(1) is kernel and kernel.at_step(2) is not kernel
 
 
 def test_scan_refusals() -> None:

@@ -122,7 +122,7 @@ def test_integers_are_accepted_where_floats_are_expected() -> None:
         ),
         (
             {**MINIMAL, "sampler": {"small_move_order": "sweep"}},
-            "sampler.small_move_order",
+            "sampler.small_move_order must be one of drawn, scan",
         ),
         ({**MINIMAL, "sampler": {"latency_weights": []}}, "sampler.latency_weights"),
         (
