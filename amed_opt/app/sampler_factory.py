@@ -27,6 +27,7 @@ from amed_opt.study.score import quality_scores
 from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.search_space import size_filter
 from amed_opt.study.search_space import uniform_ladder
+from amed_opt.study.sensitivity import probed_start
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import LayerChoice
@@ -76,6 +77,16 @@ def build_sampler(
             start = BestOfCandidates(ladder)
         elif settings.start is ChainStart.BEST_BRIDGED:
             start = BestOfCandidates(bridged_ladder(hardware, space, max_size_bytes))
+        elif settings.start is ChainStart.PROBED:
+            first, model = probed_start(
+                hardware,
+                space,
+                max_size_bytes,
+                latency_weights=settings.latency_weights,
+                max_probes=spec.n_trials // 2,
+                accuracy_index=spec.objectives.index("accuracy"),
+            )
+            start = BestOfCandidates(first, derive=model)
         else:
             start = FixedStart(ladder[0])
         return MetropolisHastingsSampler(

@@ -197,8 +197,8 @@ def enqueue_warm_start(study: optuna.Study, spec: StudySpec, components: Compone
 
     The AMED chains start from uniform 8-bit; the baselines get the same first trial so that
     every study holds the latency reference and budgets stay equal. With `start =
-    "best-uniform"` or `"best-bridged"` they get AMED's whole uniform ladder (the fair warm
-    start; AMED's midpoints are its own proposals).
+    "best-uniform"`, `"best-bridged"` or `"probed"` they get AMED's whole uniform ladder (the
+    fair warm start; AMED's midpoints and probes are its own proposals).
     """
     if spec.sampler.name is SamplerName.AMED:
         return

@@ -79,7 +79,8 @@ class ComparisonPlan:
         AMED-only settings at their defaults, so retuning AMED leaves their studies valid. With
         the `ladder` warm start every sampler starts from the uniform ladder (AMED's first
         candidates, the baselines' enqueued trials): a `highest-uniform` start becomes
-        `best-uniform`, and AMED's `best-bridged` (the ladder, then its midpoints) is kept.
+        `best-uniform`, and AMED's `best-bridged` (the ladder, then its midpoints) and `probed`
+        (the ladder, then its probes and model candidates) are kept.
         """
         sampler_spec = (
             self.spec.sampler if sampler is SamplerName.AMED else SamplerSpec(name=sampler)

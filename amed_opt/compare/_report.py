@@ -97,6 +97,9 @@ def _setup(analysis: Analysis, plan: ComparisonPlan) -> list[str]:
                 "from the best of them and of the latency midpoints between neighbours that "
                 "AMED evaluates next, `best-bridged`"
                 if spec.sampler.start is ChainStart.BEST_BRIDGED
+                else "from the best of them, of one probe per layer and of the allocations a "
+                "separable model of those results chooses, which AMED evaluates next, `probed`"
+                if spec.sampler.start is ChainStart.PROBED
                 else "from the best of them"
             )
             + "; the baselines get them enqueued)."

@@ -9,10 +9,11 @@ Three policies, each a frozen value validated when it is built:
   a chain that starts after that trial has COMPLETED adopts it as its own start (scored with its
   own score) instead of evaluating the same params again. The trial is offered to later chains
   through the study system attr `mh:init`.
-* `BestOfCandidates(candidates)` — each candidate is evaluated once, in order, as a trial of no
-  chain (trial system attr `mh:candidate`); then every chain adopts the finished candidate that
-  its own score ranks highest. A candidate whose trial fails is evaluated once more; if none
-  completes, the chain evaluates the first candidate itself.
+* `BestOfCandidates(candidates, derive=None)` — each candidate is evaluated once, in order, as a
+  trial of no chain (trial system attr `mh:candidate`); then, with `derive`, the candidates it
+  derives from the results of the first ones, the same way; then every chain adopts the finished
+  candidate that its own score ranks highest. A candidate whose trial fails is evaluated once
+  more; if none completes, the chain evaluates the first candidate itself.
 
 Any start leaves a chain's stationary distribution unchanged; a good one saves the walk there.
 An adopted start is one chain step (kind `adopted` in `chain_history`). The sampler binds a
@@ -23,6 +24,7 @@ and returns the `ChainStarter` that does the work.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ __all__ = [
     "BestOfCandidates",
     "CandidateTrial",
     "ChainStarter",
+    "DeriveCandidates",
     "FixedStart",
     "RandomStart",
     "StartPolicy",
@@ -58,6 +61,12 @@ __all__ = [
 ]
 
 State = tuple[int, ...]
+
+DeriveCandidates = Callable[
+    [Sequence[tuple[Mapping[str, Any], Sequence[float]]]], Sequence[Mapping[str, Any]]
+]
+"""`finished -> more candidates`: from the `(params, values)` of the first candidates that
+completed, in candidate order, the params of more candidates (`BestOfCandidates.derive`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +114,22 @@ class BestOfCandidates:
         candidates: Distinct params (a value for every parameter of the search space, accepted
             by the proposal filter), e.g. the uniform allocations from 8 down to 2 bits. Their
             trials count in the study's budget.
+        derive: Optional `finished -> params`: called once every candidate has been evaluated
+            (or has failed twice), with the `(params, values)` of those that completed, in
+            candidate order; the params it returns are evaluated next, in order, as more
+            candidates (those outside the search space raise; those the filter rejects or equal
+            to an earlier candidate are left out). It must be deterministic in its argument:
+            every worker calls it and must get the same list. The chains start only after
+            these too are evaluated.
 
     Raises:
-        ValueError: If `candidates` is empty or holds a non-mapping; at `bind`, if a candidate
-            is outside the search space or rejected by the filter, or two are equal.
+        ValueError: If `candidates` is empty or holds a non-mapping, or `derive` is not
+            callable; at `bind`, if a candidate is outside the search space or rejected by the
+            filter, or two are equal.
     """
 
     candidates: Sequence[Mapping[str, Any]]
+    derive: DeriveCandidates | None = None
 
     def __post_init__(self) -> None:
         candidates = self.candidates
@@ -126,6 +144,8 @@ class BestOfCandidates:
                     f"BestOfCandidates.candidates[{index}] must be a mapping, got {params!r}"
                 )
         object.__setattr__(self, "candidates", tuple(dict(params) for params in candidates))
+        if self.derive is not None and not callable(self.derive):
+            raise ValueError(f"BestOfCandidates.derive must be callable, got {self.derive!r}")
 
     def bind(self, space: OrderedSearchSpace, kernel: ProposalKernel) -> ChainStarter:
         """The starter of this policy on `space`."""
@@ -138,7 +158,7 @@ class BestOfCandidates:
             states.append(state)
         if len(set(states)) != len(states):
             raise ValueError("BestOfCandidates.candidates must be distinct")
-        return _CandidateStarter(space, tuple(states))
+        return _CandidateStarter(space, tuple(states), kernel, self.derive)
 
 
 StartPolicy = RandomStart | FixedStart | BestOfCandidates
@@ -286,10 +306,58 @@ class _FixedStarter(ChainStarter):
 
 
 class _CandidateStarter(ChainStarter):
-    def __init__(self, space: OrderedSearchSpace, states: tuple[State, ...]) -> None:
+    def __init__(
+        self,
+        space: OrderedSearchSpace,
+        states: tuple[State, ...],
+        kernel: ProposalKernel,
+        derive: DeriveCandidates | None,
+    ) -> None:
         super().__init__(space)
         self._states = states
-        self._candidates = tuple(space.decode(state) for state in states)
+        self._first = tuple(space.decode(state) for state in states)
+        self._kernel = kernel
+        self._derive = derive
+        self._derived: dict[tuple[int, ...], tuple[dict[str, Any], ...]] = {}
+
+    def _listed(self, others: Mapping[int, Sequence[FrozenTrial]]) -> tuple[dict[str, Any], ...]:
+        """The candidates as far as they are known: the first ones, then (once each of those
+        has completed or failed twice, and none is running) the ones `derive` gives."""
+        if self._derive is None:
+            return self._first
+        finished: list[FrozenTrial] = []
+        for index in range(len(self._first)):
+            trials = others.get(index, [])
+            complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+            failed = sum(1 for t in trials if t.state == TrialState.FAIL)
+            if any(t.state == TrialState.RUNNING for t in trials) or (not complete and failed < 2):
+                return self._first
+            if complete:
+                finished.append(complete[0])
+        key = tuple(t.number for t in finished)
+        if key not in self._derived:
+            self._derived.clear()  # one list per study settles; keep only the latest
+            self._derived[key] = self._derive_from(finished)
+        return self._first + self._derived[key]
+
+    def _derive_from(self, finished: Sequence[FrozenTrial]) -> tuple[dict[str, Any], ...]:
+        assert self._derive is not None
+        pairs = [
+            (
+                {name: trial.params[name] for name in self._space.names},
+                tuple(float(v) for v in trial.values),
+            )
+            for trial in finished
+        ]
+        seen = set(self._states)
+        out = []
+        for params in self._derive(pairs):
+            state = self._space.encode(params, argument="BestOfCandidates.derive")
+            if state in seen or not self._kernel.is_allowed(state):
+                continue
+            seen.add(state)
+            out.append(self._space.decode(state))
+        return tuple(out)
 
     def open(
         self,
@@ -307,8 +375,9 @@ class _CandidateStarter(ChainStarter):
         Workers claim candidates by marking their trial and reading back: of two trials that
         marked the same candidate, the lower trial number keeps it and the other takes the next
         one, so no candidate is evaluated twice at once. `WaitForStart` while candidates are
-        still running; `None` when no candidate completed: the chain then evaluates the first
-        one itself.
+        still running (the derived candidates, if any, are known only when the first ones have
+        finished); `None` when no candidate completed: the chain then evaluates the first one
+        itself.
         """
         skip: set[int] = set()
         while True:
@@ -317,8 +386,9 @@ class _CandidateStarter(ChainStarter):
                 index: [t for t in trials if t.number != trial.number]
                 for index, trials in found.items()
             }
+            listed = self._listed(others)
             choice = None
-            for index, _params in enumerate(self._candidates):
+            for index, _params in enumerate(listed):
                 trials = others.get(index, [])
                 failed = sum(1 for t in trials if t.state == TrialState.FAIL)
                 if (
@@ -330,15 +400,15 @@ class _CandidateStarter(ChainStarter):
                     break
             if choice is None:
                 break
-            chains.write_candidate(study, trial._trial_id, choice, self._candidates[choice])
+            chains.write_candidate(study, trial._trial_id, choice, listed[choice])
             rivals = [
                 t
                 for t in chains.candidate_trials(study).get(choice, [])
                 if t.number < trial.number and t.state != TrialState.FAIL
             ]
             if not rivals:
-                chains.memory(study).candidates[trial._trial_id] = self._candidates[choice]
-                return CandidateTrial(self._candidates[choice])
+                chains.memory(study).candidates[trial._trial_id] = listed[choice]
+                return CandidateTrial(listed[choice])
             skip.add(choice)
             chains.withdraw_candidate(study, trial._trial_id)
         if any(

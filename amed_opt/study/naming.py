@@ -99,6 +99,6 @@ def describe_sampler(spec: StudySpec) -> str:
             "latency saved"
         ),
     }[settings.name]
-    if settings.start is not ChainStart.HIGHEST_UNIFORM:  # best-uniform or best-bridged
+    if settings.start is not ChainStart.HIGHEST_UNIFORM:  # best-uniform, -bridged or probed
         return described + "; warm start: the uniform ladder (8, 7, ..., 2 bits) enqueued first"
     return described

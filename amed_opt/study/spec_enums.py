@@ -77,6 +77,11 @@ class ChainStart(enum.Enum):
     """As `BEST_UNIFORM`, then one more candidate between every two neighbouring uniform
     allocations: the higher one with the layers that save the most latency lowered, until half
     the latency between the two is saved (`amed_opt.study.start_candidates`)."""
+    PROBED = "probed"
+    """As `BEST_UNIFORM`, then one probe per searched layer (the top allocation with that layer
+    alone at the lowest bitwidth; the layers that save the most latency first, at most half the
+    budget), then one allocation per latency weight of a grid, chosen by the separable model of
+    accuracy loss and latency those results give (`amed_opt.study.sensitivity`)."""
 
 
 class ChainWeights(enum.Enum):

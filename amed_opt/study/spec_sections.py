@@ -268,8 +268,12 @@ class SamplerSpec:
             starts from the one with its highest `Q`; those trials count in the budget) or
             `best-bridged` (as `best-uniform`, then between every two neighbouring uniform
             allocations the higher one with the layers that save the most latency lowered
-            until half the latency between them is saved; six more trials on 2..8 bits). For
-            the other samplers, `best-uniform` and `best-bridged` enqueue the same uniform
+            until half the latency between them is saved; six more trials on 2..8 bits) or
+            `probed` (as `best-uniform`, then one probe per searched layer, that layer alone at
+            the lowest bitwidth, the layers saving the most latency first, at most half of
+            `n_trials`, then one allocation per latency weight of a doubling grid chosen by the
+            separable model of those measurements, `amed_opt.study.sensitivity`). For the
+            other samplers, `best-uniform`, `best-bridged` and `probed` enqueue the same uniform
             trials first (the comparison's fair warm start) and `highest-uniform` only uniform
             8 bits.
         latency_weights: One chain per weight `lambda` in

@@ -16,6 +16,7 @@ from amed_opt.app import RunOptions
 from amed_opt.app.components import build_components
 from amed_opt.run import main
 from amed_opt.samplers import chain_history
+from amed_opt.study.sensitivity import probed_start
 from amed_opt.study.spec import load_spec
 from amed_opt.study.start_candidates import bridged_ladder
 
@@ -137,6 +138,43 @@ def test_best_bridged_start_evaluates_the_ladder_and_its_midpoints_then_chains_a
     for chain in (0, 1):
         first = chain_history(study, chain)[0]
         assert first.kind == "adopted" and first.trial_number < 13
+
+
+def test_probed_start_evaluates_ladder_probes_and_model_picks_then_chains_adopt(
+    tmp_path: Path,
+) -> None:
+    study_file = tmp_path / "probed.toml"
+    study_file.write_text(
+        STUDY.read_text().replace("[sampler]", '[sampler]\nstart = "probed"\nn_flips = 3')
+    )
+    args = _args(tmp_path, "--n-trials", "30")
+    args[1] = str(study_file)
+    assert main(args) == 0
+    study = _load(tmp_path)
+    trials = study.get_trials()
+    spec = load_spec(str(study_file))
+    components = build_components(spec, RunOptions(cache_dir=tmp_path / "cache", progress=False))
+    first, model = probed_start(
+        components.hardware, components.space, None, latency_weights=[0.5, 2.0], max_probes=15
+    )
+    assert model is not None
+    assert len(first) == 7 + 15  # uniform 8..2 bits, then the 15 heaviest of 19 layers probed
+    assert [t.params for t in trials[:22]] == first
+    picks = [t for t in trials if t.system_attrs.get("mh:candidate", {}).get("index", -1) >= 22]
+    assert picks and all(22 <= t.number < 22 + len(picks) for t in picks)
+    expected = model([(t.params, tuple(t.values)) for t in trials[:22]])
+    assert [t.params for t in picks] == [
+        p for i, p in enumerate(expected) if p not in expected[:i]
+    ]
+    # The picks mix bitwidths across layers, and each chain starts from the best candidate.
+    assert any(len(set(t.params.values())) > 1 for t in picks)
+    for chain in (0, 1):
+        start = chain_history(study, chain)[0]
+        assert start.kind == "adopted" and start.trial_number < 22 + len(picks)
+    # The pick at lambda 2 beats every uniform allocation on its own Q (synthetic: additive).
+    reference = trials[0].values[1]
+    q2 = [t.values[0] - 2.0 * t.values[1] / reference for t in trials[: 22 + len(picks)]]
+    assert max(q2[22:]) > max(q2[:7])
 
 
 def test_size_limit_is_a_filter_for_amed(tmp_path: Path) -> None:

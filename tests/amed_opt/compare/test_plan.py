@@ -121,17 +121,20 @@ def test_warm_start_and_first_seed(study_path: Path, tmp_path: Path) -> None:
         plan_comparison(str(study_path), samplers=samplers, first_seed=-1)
 
 
-def test_the_ladder_warm_start_keeps_a_bridged_start(study_path: Path, tmp_path: Path) -> None:
-    """`best-bridged` starts from the uniform ladder too (then its midpoints): the ladder warm
-    start leaves it, and gives the baselines the plain ladder."""
+@pytest.mark.parametrize("start", [ChainStart.BEST_BRIDGED, ChainStart.PROBED])
+def test_the_ladder_warm_start_keeps_a_bridged_or_probed_start(
+    study_path: Path, tmp_path: Path, start: ChainStart
+) -> None:
+    """`best-bridged` and `probed` start from the uniform ladder too (then their midpoints or
+    probes): the ladder warm start leaves them, and gives the baselines the plain ladder."""
     bridged = tmp_path / "bridged.toml"
     bridged.write_text(
-        study_path.read_text().replace("[sampler]", '[sampler]\nstart = "best-bridged"', 1)
+        study_path.read_text().replace("[sampler]", f'[sampler]\nstart = "{start.value}"', 1)
     )
     plan = plan_comparison(
         str(bridged), samplers=(SamplerName.AMED, SamplerName.TPE), root=tmp_path
     )
-    assert plan.study_spec(SamplerName.AMED, 0).sampler.start is ChainStart.BEST_BRIDGED
+    assert plan.study_spec(SamplerName.AMED, 0).sampler.start is start
     assert plan.study_spec(SamplerName.TPE, 0).sampler.start is ChainStart.BEST_UNIFORM
 
 

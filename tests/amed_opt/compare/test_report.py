@@ -107,6 +107,9 @@ def test_noise_seeds_warm_start_and_the_pairing_with_amed_are_reported(
         plan, spec=dataclasses.replace(plan.spec, sampler=bridged_sampler)
     )
     assert "latency midpoints between neighbours" in render_report(noisy, bridged, provenance, {})
+    probed_sampler = dataclasses.replace(plan.spec.sampler, start=ChainStart.PROBED)
+    probed = dataclasses.replace(plan, spec=dataclasses.replace(plan.spec, sampler=probed_sampler))
+    assert "one probe per layer" in render_report(noisy, probed, provenance, {})
 
 
 def test_setup_states_the_score_with_its_penalty_only_when_there_is_one(

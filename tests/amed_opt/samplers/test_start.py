@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -281,3 +282,139 @@ def test_interrupted_candidate_phase_resumes_the_same_chain() -> None:
     resumed = optuna.load_study(study_name=first.study_name, storage=storage, sampler=sampler())
     resumed.optimize(accuracy_latency, n_trials=13)
     assert params_of(resumed) == params_of(whole)
+
+
+class Derived:
+    """A `derive` that records its calls and returns fixed params (some to be left out)."""
+
+    def __init__(self, out: list[dict[str, int]]) -> None:
+        self.out = out
+        self.calls: list[list[tuple[dict[str, Any], tuple[float, ...]]]] = []
+
+    def __call__(self, finished: Any) -> list[dict[str, int]]:
+        self.calls.append([(dict(p), tuple(v)) for p, v in finished])
+        return self.out
+
+
+MIXED = [
+    {name: (3 if i < 3 else 7) for i, name in enumerate(LAYERS)},
+    {name: (5 if i % 2 else 8) for i, name in enumerate(LAYERS)},
+]
+
+
+def test_derived_candidates_follow_the_first_ones_and_can_be_adopted(
+    check_chain: CheckChain,
+) -> None:
+    # Repeats of a first candidate or of an earlier derived one are left out.
+    derive = Derived([MIXED[0], UNIFORM_STARTS[1], MIXED[1], MIXED[0]])
+    weights = [0.0, 3.0]
+    study = amed_study(sampler_from(BestOfCandidates(UNIFORM_STARTS, derive=derive), weights))
+    study.optimize(accuracy_latency, n_trials=12)
+    trials = study.trials
+    # One call, when the first four had completed, with their params and values in order.
+    assert len(derive.calls) >= 1
+    assert all(call == derive.calls[0] for call in derive.calls)
+    assert [p for p, _ in derive.calls[0]] == UNIFORM_STARTS
+    assert [v for _, v in derive.calls[0]] == [tuple(t.values) for t in trials[:4]]
+    assert [t.params for t in trials[:6]] == [*UNIFORM_STARTS, *MIXED]
+    assert [t.system_attrs["mh:candidate"]["index"] for t in trials[:6]] == list(range(6))
+    for chain, weight in enumerate(weights):
+        history = check_chain(study, chain, BIT_SPACE)
+        assert history[0].kind == "adopted"
+        score = quality_scores([weight])[0]
+        best = max(trials[:6], key=lambda t: (score(t.values), -t.number))
+        assert history[0].trial_number == best.number
+    # Every chain step comes after the candidates.
+    assert all("mh:candidate" not in t.system_attrs for t in trials[6:])
+
+
+def test_derive_sees_only_completed_candidates_and_respects_the_filter() -> None:
+    def down(trial: optuna.Trial) -> tuple[float, float]:
+        values = accuracy_latency(trial)
+        if trial.params == UNIFORM_STARTS[1]:
+            trial.set_user_attr("fail_reason", "evaluation crashed")
+            raise RuntimeError("evaluation crashed")
+        return values
+
+    over = {name: 8 for name in LAYERS}
+    over[LAYERS[0]] = 7  # 47 bits in all: the filter refuses it
+    derive = Derived([over, MIXED[0]])
+    sampler = MetropolisHastingsSampler(
+        search_space=BIT_SPACE,
+        chains=ChainSettings(score=quality_scores([1.0]), temperature=0.01),
+        proposal=ProposalSettings(proposal_filter=at_most_39_bits),
+        start=BestOfCandidates(UNIFORM_STARTS[2:], derive=derive),
+        seed=0,
+    )
+    study = amed_study(sampler)
+    study.optimize(down, n_trials=4, catch=(RuntimeError,))
+    assert [p for p, _ in derive.calls[0]] == UNIFORM_STARTS[2:]
+    assert study.trials[2].params == MIXED[0]
+    assert study.trials[2].system_attrs["mh:candidate"]["index"] == 2
+
+    failing = amed_study(sampler_from(BestOfCandidates(UNIFORM_STARTS[:2], derive=derive)))
+    derive.calls.clear()
+    failing.optimize(down, n_trials=4, catch=(RuntimeError,))
+    # Candidate 1 failed twice: derive gets candidate 0 alone, then MIXED[0] (the filter-free
+    # sampler keeps `over`, so it is evaluated first).
+    assert [p for p, _ in derive.calls[0]] == UNIFORM_STARTS[:1]
+    assert [t.params for t in failing.trials] == [
+        UNIFORM_STARTS[0],
+        UNIFORM_STARTS[1],
+        UNIFORM_STARTS[1],
+        over,
+    ]
+
+
+def test_derived_params_outside_the_space_raise() -> None:
+    study = amed_study(
+        sampler_from(BestOfCandidates(UNIFORM_STARTS[:1], derive=Derived([{"x": 1}])))
+    )
+    study.optimize(accuracy_latency, n_trials=1)
+    with pytest.raises(ValueError, match="BestOfCandidates.derive"):
+        study.optimize(accuracy_latency, n_trials=1)
+
+
+def test_derive_must_be_callable() -> None:
+    with pytest.raises(ValueError, match="derive must be callable"):
+        BestOfCandidates(UNIFORM_STARTS, derive=3)  # type: ignore[arg-type]
+
+
+def test_an_interrupted_derived_phase_resumes_the_same_study() -> None:
+    def sampler() -> MetropolisHastingsSampler:
+        return sampler_from(BestOfCandidates(UNIFORM_STARTS, derive=Derived(MIXED)), seed=5)
+
+    whole = amed_study(sampler())
+    whole.optimize(accuracy_latency, n_trials=15)
+    for stop in (4, 5):
+        storage = InMemoryStorage()
+        first = amed_study(sampler(), storage=storage)
+        first.optimize(accuracy_latency, n_trials=stop)
+        resumed = optuna.load_study(
+            study_name=first.study_name, storage=storage, sampler=sampler()
+        )
+        resumed.optimize(accuracy_latency, n_trials=15 - stop)
+        assert [t.params for t in resumed.trials] == [t.params for t in whole.trials]
+
+
+def test_workers_evaluate_each_derived_candidate_once_after_the_first_ones() -> None:
+    derive = Derived(MIXED)
+    study = amed_study(sampler_from(BestOfCandidates(UNIFORM_STARTS, derive=derive), [0.0, 3.0]))
+
+    def slow(trial: optuna.Trial) -> tuple[float, float]:
+        time.sleep(0.01)  # so that the workers' trials overlap
+        return accuracy_latency(trial)
+
+    study.optimize(slow, n_trials=16, n_jobs=4)
+    marked = [t for t in study.trials if "mh:candidate" in t.system_attrs]
+    indices = sorted(t.system_attrs["mh:candidate"]["index"] for t in marked)
+    assert indices == list(range(6))  # each candidate once, none twice
+    derived = [t for t in marked if t.system_attrs["mh:candidate"]["index"] >= 4]
+    first = [t for t in marked if t.system_attrs["mh:candidate"]["index"] < 4]
+    assert sorted(sorted(t.params.items()) for t in derived) == sorted(
+        sorted(p.items()) for p in MIXED
+    )
+    # Derived only once every first candidate had completed, the same list in every worker.
+    assert [p for p, _ in derive.calls[0]] == UNIFORM_STARTS
+    assert all(call == derive.calls[0] for call in derive.calls)
+    assert all(t.state == TrialState.COMPLETE for t in first)

@@ -1,0 +1,250 @@
+"""Start candidates from measured layer sensitivities: `[sampler] start = "probed"`.
+
+The chains of `start = "best-bridged"` start near the uniform allocations and have some 15-30
+steps each to move away from them; the allocations that beat the uniform ones mix bitwidths
+across many layers (the sensitive, cheap layers high, the tolerant, expensive ones low), more
+layers than a short chain changes. This start measures where to go first, in three stages of
+start candidates, all counted in the study's budget:
+
+1. the uniform ladder (highest bitwidth first), as `best-uniform`;
+2. one *probe* per searched layer: the ladder's top with that layer alone at the lowest
+   candidate bitwidth, the layers that save the most latency first, at most half the budget
+   (`max_probes`); the accuracy a probe loses is the layer's sensitivity `a_l`, as in the
+   per-layer sensitivity pass of AIMET's automatic mixed precision or the layer ranking of HAWQ
+   (Dong et al., ICCV 2019; the trace of the Hessian there, a measured loss here);
+3. once those are evaluated, one allocation per latency weight of a grid (`weights`): each layer
+   at the bitwidth `b` that minimises `a_l * h(b) + lambda * cycles_l(b) / cycles_top`, where
+   `h` is one curve shared by every layer, read off the uniform ladder
+   (`h(b) = (acc_top - acc_uniform(b)) / sum_l a_l`, 0 at the top and 1 at the lowest bitwidth,
+   made non-increasing in `b`). This is the separable model that the sensitivity-based methods
+   solve as an integer program (HAWQ-V3, Yao et al., ICML 2021): accuracy losses that add over
+   layers, each layer's loss its own scale of a common bitwidth curve, latency a sum of layer
+   latencies. With both sums separable the best allocation for one `lambda` is found layer by
+   layer, exactly, and the grid traces the model's front.
+
+Every chain then starts from the finished candidate its own score ranks highest, so the model
+only chooses starts: the chains stay exact (`samplers/_start.py`), and where the model is wrong
+(accuracy losses that do not add up, latencies that depend on neighbouring layers) the chains
+correct it with measured trials. Layers left unprobed (over `max_probes`) get the mean measured
+sensitivity; a missing measurement (a failed trial) is treated the same way. The model ignores
+energy and the accuracy penalty of `Q`; the chains' scores see both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+from typing import Any
+
+from amed_opt.study.metrics import price_allocation
+from amed_opt.study.proposal_weights import latency_savings
+from amed_opt.study.search_space import start_bits
+from amed_opt.study.search_space import uniform_ladder
+
+
+if TYPE_CHECKING:
+    from amed_opt.study.search_space import BitSearchSpace
+    from hardware.protocol import HardwareModel
+
+
+__all__ = ["SensitivityModel", "latency_weight_grid", "probed_start"]
+
+Finished = Sequence[tuple[Mapping[str, Any], Sequence[float]]]
+"""The start candidates that completed: `(params, values)` in candidate order."""
+
+
+def latency_weight_grid(weights: Sequence[float]) -> tuple[float, ...]:
+    """The chains' latency weights and, between the smallest and the largest, the weights
+    doubling from the smallest: one model allocation each (ascending, distinct).
+
+    Raises:
+        ValueError: If `weights` is empty or holds a weight that is not a positive number.
+    """
+    if not weights or not all(math.isfinite(w) and w > 0 for w in weights):
+        raise ValueError(f"latency weights must be positive numbers, got {list(weights)!r}")
+    low, high = min(weights), max(weights)
+    grid = set(weights)
+    weight = low
+    while weight < high:
+        grid.add(weight)
+        weight *= 2.0
+    return tuple(sorted(grid))
+
+
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """A searched layer as the model sees it."""
+
+    name: str
+    params: tuple[str, ...]
+    cycles: Mapping[int, int]
+    """Its cycles at each candidate bitwidth (the others at the same uniform bitwidth)."""
+    probe: Mapping[str, int] | None
+    """The params of its probe; None when it is not probed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityModel:
+    """Stage 3 of the `probed` start: the model's allocations, from the finished candidates.
+
+    Called by the sampler (`BestOfCandidates.derive`) with the stage-1 and stage-2 candidates
+    that completed; deterministic in them, as every worker computes it.
+
+    Attributes:
+        layers: The searched layers, in network order.
+        bits: The candidate bitwidths at or under the ladder's top, ascending.
+        reference_cycles: Latency of the ladder's top allocation (cycles).
+        weights: The latency weights of the grid (`latency_weight_grid`).
+        accuracy_index: Position of the accuracy in a trial's values.
+
+    Raises:
+        ValueError: If there are no layers, fewer than two bitwidths, a weight or the reference
+            is not positive, or the accuracy index is negative.
+    """
+
+    layers: tuple[_Layer, ...]
+    bits: tuple[int, ...]
+    reference_cycles: int
+    weights: tuple[float, ...]
+    accuracy_index: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            raise ValueError("SensitivityModel needs at least one searched layer")
+        if len(self.bits) < 2 or list(self.bits) != sorted(set(self.bits)):
+            raise ValueError(f"SensitivityModel needs two or more ascending bits, got {self.bits}")
+        if self.reference_cycles <= 0:
+            raise ValueError(f"reference_cycles must be positive, got {self.reference_cycles}")
+        if not self.weights or not all(math.isfinite(w) and w > 0 for w in self.weights):
+            raise ValueError(f"weights must be positive numbers, got {self.weights!r}")
+        if self.accuracy_index < 0:
+            raise ValueError(f"accuracy_index must be >= 0, got {self.accuracy_index}")
+
+    def __call__(self, finished: Finished) -> list[dict[str, int]]:
+        """The model's allocation for each weight of the grid, fastest last, as trial params
+        (repeats included: the sampler leaves them out); none when the top allocation or every
+        probe is missing."""
+        accuracy = {
+            _key(params): float(values[self.accuracy_index]) for params, values in finished
+        }
+        top = self.bits[-1]
+        top_accuracy = accuracy.get(_key(self._uniform(top)))
+        if top_accuracy is None or not math.isfinite(top_accuracy):
+            return []
+        measured = {
+            layer.name: max(0.0, top_accuracy - accuracy[_key(layer.probe)])
+            for layer in self.layers
+            if layer.probe is not None and math.isfinite(accuracy.get(_key(layer.probe), math.nan))
+        }
+        if not measured:
+            return []
+        mean = sum(measured.values()) / len(measured)
+        sensitivity = {layer.name: measured.get(layer.name, mean) for layer in self.layers}
+        curve = self._curve(accuracy, top_accuracy, sum(sensitivity.values()))
+        out = []
+        for weight in self.weights:
+            params: dict[str, int] = {}
+            for layer in self.layers:
+                chosen = top
+                best = math.inf
+                for bits in sorted(curve, reverse=True):  # ties keep the higher bitwidth
+                    cost = sensitivity[layer.name] * curve[bits] + weight * (
+                        layer.cycles[bits] / self.reference_cycles
+                    )
+                    if cost < best - 1e-12:
+                        chosen, best = bits, cost
+                for param in layer.params:
+                    params[param] = chosen
+            out.append(params)
+        return out
+
+    def _uniform(self, bits: int) -> dict[str, int]:
+        return {param: bits for layer in self.layers for param in layer.params}
+
+    def _curve(
+        self, accuracy: Mapping[tuple[tuple[str, int], ...], float], top: float, total: float
+    ) -> dict[int, float]:
+        """`h(b)` for every bitwidth it is known at: 0 at the top, 1 at the lowest, the uniform
+        ladder's loss over the summed sensitivities between; non-increasing in `b`."""
+        curve = {self.bits[-1]: 0.0, self.bits[0]: 1.0}
+        for bits in self.bits[1:-1]:
+            uniform = accuracy.get(_key(self._uniform(bits)))
+            if uniform is None or not math.isfinite(uniform):
+                continue  # not evaluated: the model does not offer this bitwidth
+            curve[bits] = min(1.0, max(0.0, (top - uniform) / total)) if total > 0 else 0.0
+        floor = 0.0
+        for bits in sorted(curve, reverse=True):
+            floor = max(floor, curve[bits])
+            curve[bits] = floor
+        return curve
+
+
+def _key(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((name, int(value)) for name, value in params.items()))
+
+
+def probed_start(
+    hardware: HardwareModel,
+    space: BitSearchSpace,
+    max_size_bytes: int | None,
+    *,
+    latency_weights: Sequence[float],
+    max_probes: int,
+    accuracy_index: int = 0,
+) -> tuple[list[dict[str, int]], SensitivityModel | None]:
+    """The first candidates of the `probed` start (the uniform ladder, then the probes) and the
+    model that turns their results into the last ones (None, and no probes, when the ladder has
+    a single bitwidth).
+
+    Args:
+        hardware: Prices the layers.
+        space: The search space.
+        max_size_bytes: The size limit, or None (the ladder's top is the highest bitwidth that
+            fits; the sampler leaves out candidates over the limit).
+        latency_weights: The chains' latency weights (`latency_weight_grid`).
+        max_probes: At most this many layers are probed (the rest get the mean sensitivity).
+        accuracy_index: Position of the accuracy in a trial's values.
+
+    Raises:
+        ValueError: On a bad weight or a negative `max_probes`.
+    """
+    if max_probes < 0:
+        raise ValueError(f"max_probes must be >= 0, got {max_probes}")
+    ladder = uniform_ladder(space, max_size_bytes)
+    top = start_bits(space, max_size_bytes)
+    bits = tuple(sorted(b for b in space.candidate_bits if b <= top))
+    if len(bits) < 2:
+        return ladder, None
+    pricing = {b: price_allocation(hardware, space.layers, space.uniform_bits(b)) for b in bits}
+    savings = latency_savings(hardware, space)
+    ranked = sorted(space.searched_layers, key=lambda layer: -savings[layer.name])  # stable
+    probes: dict[str, dict[str, int]] = {}
+    for layer in ranked[:max_probes]:
+        params = space.uniform_params(top)
+        for param in dict.fromkeys(space.param_names(layer.name)):
+            params[param] = bits[0]
+        if params not in ladder:  # a network with one searched layer: its probe is uniform
+            probes[layer.name] = params
+    layers = tuple(
+        _Layer(
+            name=layer.name,
+            params=tuple(dict.fromkeys(space.param_names(layer.name))),
+            cycles=MappingProxyType(
+                {b: int(pricing[b].cycles_by_layer[layer.name]) for b in bits}
+            ),
+            probe=probes.get(layer.name),
+        )
+        for layer in space.searched_layers
+    )
+    model = SensitivityModel(
+        layers=layers,
+        bits=bits,
+        reference_cycles=max(1, int(pricing[top].latency_cycles)),
+        weights=latency_weight_grid(latency_weights),
+        accuracy_index=accuracy_index,
+    )
+    return ladder + list(probes.values()), model
