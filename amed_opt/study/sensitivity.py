@@ -12,15 +12,26 @@ start candidates, all counted in the study's budget:
    (`max_probes`); the accuracy a probe loses is the layer's sensitivity `a_l`, as in the
    per-layer sensitivity pass of AIMET's automatic mixed precision or the layer ranking of HAWQ
    (Dong et al., ICCV 2019; the trace of the Hessian there, a measured loss here);
-3. once those are evaluated, one allocation per latency weight of a grid (`weights`): each layer
-   at the bitwidth `b` that minimises `a_l * h(b) + lambda * cycles_l(b) / cycles_top`, where
-   `h` is one curve shared by every layer, read off the uniform ladder
-   (`h(b) = (acc_top - acc_uniform(b)) / sum_l a_l`, 0 at the top and 1 at the lowest bitwidth,
-   made non-increasing in `b`). This is the separable model that the sensitivity-based methods
-   solve as an integer program (HAWQ-V3, Yao et al., ICML 2021): accuracy losses that add over
-   layers, each layer's loss its own scale of a common bitwidth curve, latency a sum of layer
-   latencies. With both sums separable the best allocation for one `lambda` is found layer by
-   layer, exactly, and the grid traces the model's front.
+3. once those are evaluated, the model's picks. Each layer at the bitwidth `b` that minimises
+   `a_l * h(b) + lambda * cycles_l(b) / cycles_top`, where `h` is one curve shared by every
+   layer, read off the uniform ladder (`h(b) = (acc_top - acc_uniform(b)) / sum_l a_l`, 0 at the
+   top and 1 at the lowest bitwidth, made non-increasing in `b`). This is the separable model
+   that the sensitivity-based methods solve as an integer program (HAWQ-V3, Yao et al., ICML
+   2021): accuracy losses that add over layers, each layer's loss its own scale of a common
+   bitwidth curve, latency a sum of layer latencies. With both sums separable the best
+   allocation for one `lambda` is found layer by layer, exactly. The picks, in this order:
+   - below the smallest latency weight, that weight halved until the pick is the model's most
+     accurate allocation (at most 8 halvings): the accurate end of the front;
+   - one per weight of the grid (`latency_weight_grid`: the chains' weights and, between the
+     smallest and the largest, the weights doubling from the smallest);
+   - one per uniform bitwidth strictly between the top and the lowest: the pick of the smallest
+     weight that is no slower than it (bisection), the model's best bid to dominate it.
+
+A probe more accurate than the top allocation can only be evaluation noise (a finite validation
+set, or calibration): the root mean square of those gains estimates the noise, and every loss
+below it counts as that much. Otherwise the layers whose losses the noise hides look free to
+lower, and the picks lower many of them together, losing what each hid (measured on MobileNetV2,
+whose 51 layers include many light ones, `benchmarks/results/layer_choice/`, round 10).
 
 Every chain then starts from the finished candidate its own score ranks highest, so the model
 only chooses starts: the chains stay exact (`samplers/_start.py`), and where the model is wrong
@@ -52,6 +63,9 @@ if TYPE_CHECKING:
 
 
 __all__ = ["SensitivityModel", "latency_weight_grid", "probed_start"]
+
+_MAX_HALVINGS = 8
+"""How far below the smallest latency weight the picks go: 2^-8 of it at most."""
 
 Finished = Sequence[tuple[Mapping[str, Any], Sequence[float]]]
 """The start candidates that completed: `(params, values)` in candidate order."""
@@ -125,9 +139,9 @@ class SensitivityModel:
             raise ValueError(f"accuracy_index must be >= 0, got {self.accuracy_index}")
 
     def __call__(self, finished: Finished) -> list[dict[str, int]]:
-        """The model's allocation for each weight of the grid, fastest last, as trial params
-        (repeats included: the sampler leaves them out); none when the top allocation or every
-        probe is missing."""
+        """The model's picks as trial params (the module docstring: below the smallest weight,
+        the grid, the uniform bitwidths; repeats included, the sampler leaves them out); none
+        when the top allocation or every probe is missing."""
         accuracy = {
             _key(params): float(values[self.accuracy_index]) for params, values in finished
         }
@@ -135,32 +149,81 @@ class SensitivityModel:
         top_accuracy = accuracy.get(_key(self._uniform(top)))
         if top_accuracy is None or not math.isfinite(top_accuracy):
             return []
-        measured = {
-            layer.name: max(0.0, top_accuracy - accuracy[_key(layer.probe)])
+        losses = {
+            layer.name: top_accuracy - accuracy[_key(layer.probe)]
             for layer in self.layers
             if layer.probe is not None and math.isfinite(accuracy.get(_key(layer.probe), math.nan))
         }
-        if not measured:
+        if not losses:
             return []
+        # A probe more accurate than the top allocation is evaluation noise. Their root mean
+        # square estimates that noise, and a loss below it counts as that much: a tolerant layer
+        # is not free, and many of them lowered together lose what the noise hid one by one.
+        gains = [loss for loss in losses.values() if loss < 0]
+        noise = math.sqrt(sum(g * g for g in gains) / len(gains)) if gains else 0.0
+        measured = {name: max(loss, noise) for name, loss in losses.items()}
         mean = sum(measured.values()) / len(measured)
         sensitivity = {layer.name: measured.get(layer.name, mean) for layer in self.layers}
         curve = self._curve(accuracy, top_accuracy, sum(sensitivity.values()))
-        out = []
-        for weight in self.weights:
-            params: dict[str, int] = {}
-            for layer in self.layers:
-                chosen = top
-                best = math.inf
-                for bits in sorted(curve, reverse=True):  # ties keep the higher bitwidth
-                    cost = sensitivity[layer.name] * curve[bits] + weight * (
-                        layer.cycles[bits] / self.reference_cycles
-                    )
-                    if cost < best - 1e-12:
-                        chosen, best = bits, cost
-                for param in layer.params:
-                    params[param] = chosen
-            out.append(params)
-        return out
+        picks = [self._pick(weight, sensitivity, curve) for weight in self.weights]
+        # Below the smallest weight, halve it until the pick is the model's most accurate
+        # allocation (the limit of a vanishing weight), so that the picks also cover the
+        # accurate end of the front, where the measured losses are small.
+        limit = self._pick(self.weights[0] * 2.0**-_MAX_HALVINGS, sensitivity, curve)
+        weight = self.weights[0]
+        below: list[dict[str, int]] = []
+        for _ in range(_MAX_HALVINGS):
+            weight /= 2.0
+            below.append(self._pick(weight, sensitivity, curve))
+            if below[-1] == limit:
+                break
+        # Per uniform bitwidth below the top, the model's most accurate allocation that is no
+        # slower (the smallest weight whose pick fits, by bisection): the candidates that would
+        # dominate the ladder if the model is right.
+        ladder = [
+            self._fitting(self._cycles_at(bits), sensitivity, curve)
+            for bits in sorted(curve, reverse=True)[1:-1]
+        ]
+        return [*reversed(below), *picks, *ladder]
+
+    def _cycles_at(self, bits: int) -> int:
+        return sum(layer.cycles[bits] for layer in self.layers)
+
+    def _fitting(
+        self, budget: int, sensitivity: Mapping[str, float], curve: Mapping[int, float]
+    ) -> dict[str, int]:
+        """The pick of the smallest weight whose searched layers take at most `budget` cycles."""
+        low, high = math.log(self.weights[0]) - 30.0, math.log(self.weights[-1]) + 30.0
+        fits = self._pick(math.exp(high), sensitivity, curve)
+        for _ in range(60):
+            middle = (low + high) / 2.0
+            pick = self._pick(math.exp(middle), sensitivity, curve)
+            if self._cycles_of(pick) <= budget:
+                high, fits = middle, pick
+            else:
+                low = middle
+        return fits
+
+    def _cycles_of(self, params: Mapping[str, int]) -> int:
+        return sum(layer.cycles[params[layer.params[0]]] for layer in self.layers)
+
+    def _pick(
+        self, weight: float, sensitivity: Mapping[str, float], curve: Mapping[int, float]
+    ) -> dict[str, int]:
+        """The allocation minimising `sum_l a_l h(b_l) + weight * cycles_l(b_l) / reference`."""
+        params: dict[str, int] = {}
+        for layer in self.layers:
+            chosen = self.bits[-1]
+            best = math.inf
+            for bits in sorted(curve, reverse=True):  # ties keep the higher bitwidth
+                cost = sensitivity[layer.name] * curve[bits] + weight * (
+                    layer.cycles[bits] / self.reference_cycles
+                )
+                if cost < best - 1e-12:
+                    chosen, best = bits, cost
+            for param in layer.params:
+                params[param] = chosen
+        return params
 
     def _uniform(self, bits: int) -> dict[str, int]:
         return {param: bits for layer in self.layers for param in layer.params}

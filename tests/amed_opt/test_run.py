@@ -147,34 +147,44 @@ def test_probed_start_evaluates_ladder_probes_and_model_picks_then_chains_adopt(
     study_file.write_text(
         STUDY.read_text().replace("[sampler]", '[sampler]\nstart = "probed"\nn_flips = 3')
     )
+    spec = load_spec(str(study_file))
+    components = build_components(spec, RunOptions(cache_dir=tmp_path / "cache", progress=False))
+    # 30 trials: at most 15 probes, the 15 heaviest of the 19 searched layers.
+    capped, _ = probed_start(
+        components.hardware, components.space, None, latency_weights=[0.5, 2.0], max_probes=15
+    )
+    assert len(capped) == 7 + 15
     args = _args(tmp_path, "--n-trials", "30")
     args[1] = str(study_file)
     assert main(args) == 0
+    assert [t.params for t in _load(tmp_path).get_trials()[:22]] == capped
+    # 60 trials: every layer probed, then the picks, then the chains.
+    args[-1] = "60"
+    (tmp_path / "results" / "synthetic-r18.db").unlink()
+    assert main(args) == 0
     study = _load(tmp_path)
     trials = study.get_trials()
-    spec = load_spec(str(study_file))
-    components = build_components(spec, RunOptions(cache_dir=tmp_path / "cache", progress=False))
     first, model = probed_start(
-        components.hardware, components.space, None, latency_weights=[0.5, 2.0], max_probes=15
+        components.hardware, components.space, None, latency_weights=[0.5, 2.0], max_probes=30
     )
-    assert model is not None
-    assert len(first) == 7 + 15  # uniform 8..2 bits, then the 15 heaviest of 19 layers probed
-    assert [t.params for t in trials[:22]] == first
-    picks = [t for t in trials if t.system_attrs.get("mh:candidate", {}).get("index", -1) >= 22]
-    assert picks and all(22 <= t.number < 22 + len(picks) for t in picks)
-    expected = model([(t.params, tuple(t.values)) for t in trials[:22]])
-    assert [t.params for t in picks] == [
-        p for i, p in enumerate(expected) if p not in expected[:i]
-    ]
+    assert model is not None and len(first) == 7 + 19
+    assert [t.params for t in trials[:26]] == first
+    expected = model([(t.params, tuple(t.values)) for t in trials[:26]])
+    distinct = [p for i, p in enumerate(expected) if p not in expected[:i] and p not in first]
+    picks = trials[26 : 26 + len(distinct)]
+    assert [t.params for t in picks] == distinct
+    assert [t.system_attrs["mh:candidate"]["index"] for t in picks] == list(
+        range(26, 26 + len(distinct))
+    )
     # The picks mix bitwidths across layers, and each chain starts from the best candidate.
     assert any(len(set(t.params.values())) > 1 for t in picks)
     for chain in (0, 1):
         start = chain_history(study, chain)[0]
-        assert start.kind == "adopted" and start.trial_number < 22 + len(picks)
+        assert start.kind == "adopted" and start.trial_number < 26 + len(picks)
     # The pick at lambda 2 beats every uniform allocation on its own Q (synthetic: additive).
     reference = trials[0].values[1]
-    q2 = [t.values[0] - 2.0 * t.values[1] / reference for t in trials[: 22 + len(picks)]]
-    assert max(q2[22:]) > max(q2[:7])
+    q2 = [t.values[0] - 2.0 * t.values[1] / reference for t in trials[: 26 + len(picks)]]
+    assert max(q2[26:]) > max(q2[:7])
 
 
 def test_size_limit_is_a_filter_for_amed(tmp_path: Path) -> None:

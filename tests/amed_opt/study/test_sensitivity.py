@@ -103,23 +103,62 @@ def test_on_a_separable_landscape_the_model_picks_the_best_allocation_per_weight
     assert model is not None and len(first) == 4 + len(space.searched_layers)
     finished = [(p, (accuracy(p), float(_cycles(space, p)))) for p in first]
     picks = model(finished)
-    assert len(picks) == len(latency_weight_grid(weights))
+    grid = latency_weight_grid(weights)
+    # The halvings of the smallest weight (most accurate first), the grid, then one pick per
+    # uniform bitwidth strictly between the top and the lowest (4 and 3 bits).
+    picks, fitting = picks[:-2], picks[-2:]
+    below = len(picks) - len(grid)
+    assert 1 <= below <= 8
+    weights_of_picks = [grid[0] * 2.0**-k for k in range(below, 0, -1)] + list(grid)
     reference = _cycles(space, space.uniform_params(8))
     names = [layer.name for layer in space.searched_layers]
     everything = [
         {space.param_names(n)[0]: b for n, b in zip(names, combo, strict=True)}
         for combo in itertools.product((2, 3, 4, 8), repeat=len(names))
     ]
-    for weight, pick in zip(latency_weight_grid(weights), picks, strict=True):
+    for weight, pick in zip(weights_of_picks, picks, strict=True):
 
         def q(params: dict[str, int], w: float = weight) -> float:
             return accuracy(params) - w * _cycles(space, params) / reference
 
         assert q(pick) == pytest.approx(max(q(p) for p in everything), abs=1e-9)
-    # Small weights keep the accurate bits, large ones go fast.
-    assert _cycles(space, picks[0]) > _cycles(space, picks[-1])
+    # Small weights keep the accurate bits, large ones go fast; the halvings stop at the
+    # model's most accurate allocation (here: every layer at 8 bits but the insensitive ones).
+    latencies = [_cycles(space, pick) for pick in picks]
+    assert latencies == sorted(latencies, reverse=True) and latencies[0] > latencies[-1]
+    tiny = grid[0] * 2.0**-8
+
+    def q_tiny(params: dict[str, int]) -> float:
+        return accuracy(params) - tiny * _cycles(space, params) / reference
+
+    assert q_tiny(picks[0]) == pytest.approx(max(q_tiny(p) for p in everything), abs=1e-9)
+    # Each uniform bitwidth's pick is no slower than it and the most accurate of the picks
+    # that are not.
+    for bits, pick in zip((4, 3), fitting, strict=True):
+        budget = _cycles(space, space.uniform_params(bits))
+        assert _cycles(space, pick) <= budget
+        assert accuracy(pick) >= max(accuracy(p) for p in picks if _cycles(space, p) <= budget)
     # Finished in another order, the same picks: the model reads the candidates by params.
-    assert model(list(reversed(finished))) == picks
+    assert model(list(reversed(finished)))[: len(picks)] == picks
+
+
+def test_a_loss_within_the_noise_counts_as_the_noise() -> None:
+    """Probes more accurate than the top are noise; no layer is taken as free to lower."""
+    space = _space()
+    accuracy = _separable_truth(space)
+    first, model = probed_start(HARDWARE, space, None, latency_weights=[1.0], max_probes=99)
+    assert model is not None
+    top = accuracy(first[0])
+    noisy = {"c4": top + 0.002, "c5": top + 0.001}  # lucky probes of the two lightest layers
+    finished = []
+    for params in first:
+        lowered = [n for n in noisy if space.to_bits(params)[n].w_bits == 2]
+        value = noisy[lowered[0]] if len(lowered) == 1 and len(set(params.values())) > 1 else None
+        finished.append((params, (accuracy(params) if value is None else value, 1.0)))
+    most_accurate = model(finished)[0]
+    for name in noisy:  # at a vanishing weight they stay at 8 bits, as every measured layer
+        assert space.to_bits(most_accurate)[name].w_bits == 8
+    assert set(most_accurate.values()) == {8}
 
 
 def test_missing_results_fall_back_without_failing() -> None:
@@ -135,8 +174,8 @@ def test_missing_results_fall_back_without_failing() -> None:
     # A failed probe (or uniform 3 bits) leaves its layer at the mean sensitivity (that
     # bitwidth out of the choices): still one allocation, of searched params only.
     partial = model([f for f in finished if f is not probes[2] and f is not finished[2]])
-    assert len(partial) == 1 and set(partial[0]) == set(space.distributions())
-    assert 3 not in partial[0].values()
+    assert partial and all(set(pick) == set(space.distributions()) for pick in partial)
+    assert all(3 not in pick.values() for pick in partial)
 
 
 def test_the_model_refuses_bad_settings() -> None:
