@@ -29,6 +29,7 @@ from amed_opt.samplers._settings import ChainSettings
 from amed_opt.samplers._settings import ProposalSettings
 from amed_opt.samplers._settings import TemperatureLike
 from amed_opt.samplers._start import BestOfCandidates
+from amed_opt.samplers._start import DeriveCandidates
 from amed_opt.samplers._start import FixedStart
 from amed_opt.samplers._start import RandomStart
 from amed_opt.samplers._start import StartPolicy
@@ -43,6 +44,7 @@ __all__ = [
     "prefill_params",
     "rdb_backend",
     "BestOfCandidates",
+    "DeriveCandidates",
     "Boundary",
     "ChainSettings",
     "ChainStep",

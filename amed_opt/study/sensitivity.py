@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from hardware.protocol import HardwareModel
 
 
-__all__ = ["SensitivityModel", "latency_weight_grid", "probed_start"]
+__all__ = ["ModelLayer", "SensitivityModel", "latency_weight_grid", "probed_start"]
 
 _MAX_HALVINGS = 8
 """How far below the smallest latency weight the picks go: 2^-8 of it at most."""
@@ -90,8 +90,8 @@ def latency_weight_grid(weights: Sequence[float]) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Layer:
-    """A searched layer as the model sees it."""
+class ModelLayer:
+    """A searched layer as the model sees it (built by `probed_start`)."""
 
     name: str
     params: tuple[str, ...]
@@ -120,7 +120,7 @@ class SensitivityModel:
             is not positive, or the accuracy index is negative.
     """
 
-    layers: tuple[_Layer, ...]
+    layers: tuple[ModelLayer, ...]
     bits: tuple[int, ...]
     reference_cycles: int
     weights: tuple[float, ...]
@@ -169,8 +169,8 @@ class SensitivityModel:
         # Below the smallest weight, halve it until the pick is the model's most accurate
         # allocation (the limit of a vanishing weight), so that the picks also cover the
         # accurate end of the front, where the measured losses are small.
-        limit = self._pick(self.weights[0] * 2.0**-_MAX_HALVINGS, sensitivity, curve)
-        weight = self.weights[0]
+        limit = self._pick(min(self.weights) * 2.0**-_MAX_HALVINGS, sensitivity, curve)
+        weight = min(self.weights)
         below: list[dict[str, int]] = []
         for _ in range(_MAX_HALVINGS):
             weight /= 2.0
@@ -193,7 +193,7 @@ class SensitivityModel:
         self, budget: int, sensitivity: Mapping[str, float], curve: Mapping[int, float]
     ) -> dict[str, int]:
         """The pick of the smallest weight whose searched layers take at most `budget` cycles."""
-        low, high = math.log(self.weights[0]) - 30.0, math.log(self.weights[-1]) + 30.0
+        low, high = math.log(min(self.weights)) - 30.0, math.log(max(self.weights)) + 30.0
         fits = self._pick(math.exp(high), sensitivity, curve)
         for _ in range(60):
             middle = (low + high) / 2.0
@@ -293,7 +293,7 @@ def probed_start(
         if params not in ladder:  # a network with one searched layer: its probe is uniform
             probes[layer.name] = params
     layers = tuple(
-        _Layer(
+        ModelLayer(
             name=layer.name,
             params=tuple(dict.fromkeys(space.param_names(layer.name))),
             cycles=MappingProxyType(
