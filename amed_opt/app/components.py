@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
-from amed_opt.study.bits import BitConfig
 from amed_opt.study.metrics import Pricing
-from amed_opt.study.metrics import price_allocation
+from amed_opt.study.metrics import reference_pricing
 from amed_opt.study.objective import TrialEvaluator
 from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.spec import AccuracyModel
@@ -216,8 +215,7 @@ def build_components(spec: StudySpec, options: RunOptions) -> Components:
             f"{measured.float_accuracy:.4f}"
         )
     space = BitSearchSpace(layers, spec.search)
-    names = [layer.name for layer in layers]
-    reference = price_allocation(hardware, layers, BitConfig.uniform(names, 8))
+    reference = reference_pricing(hardware, layers)
     if "energy_uj" in spec.objectives and reference.energy_uj is None:
         raise ValueError(
             f"the objective energy_uj needs a hardware model that prices energy; "

@@ -33,6 +33,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from amed_opt.samplers._chain_storage import params_key
 from amed_opt.samplers._records import ChainState
 from amed_opt.samplers._records import Head
 from amed_opt.samplers._records import ProposalRecord
@@ -318,27 +319,36 @@ class _CandidateStarter(ChainStarter):
         self._first = tuple(space.decode(state) for state in states)
         self._kernel = kernel
         self._derive = derive
-        self._derived: dict[tuple[int, ...], tuple[dict[str, Any], ...]] = {}
+        self._derived: tuple[tuple[int, ...], tuple[dict[str, Any], ...]] | None = None
 
-    def _listed(self, others: Mapping[int, Sequence[FrozenTrial]]) -> tuple[dict[str, Any], ...]:
+    def _listed(
+        self, others: Mapping[tuple[tuple[str, Any], ...], Sequence[FrozenTrial]]
+    ) -> tuple[dict[str, Any], ...]:
         """The candidates as far as they are known: the first ones, then (once each of those
-        has completed or failed twice, and none is running) the ones `derive` gives."""
+        has completed, failed twice or been pruned, and none is running) the ones `derive`
+        gives. `others` maps candidate params (`params_key`) to the trials that evaluated
+        them."""
         if self._derive is None:
             return self._first
         finished: list[FrozenTrial] = []
-        for index in range(len(self._first)):
-            trials = others.get(index, [])
+        for params in self._first:
+            trials = others.get(params_key(params), [])
             complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
             failed = sum(1 for t in trials if t.state == TrialState.FAIL)
-            if any(t.state == TrialState.RUNNING for t in trials) or (not complete and failed < 2):
+            pruned = any(t.state == TrialState.PRUNED for t in trials)
+            if any(t.state == TrialState.RUNNING for t in trials) or (
+                not complete and failed < 2 and not pruned
+            ):
                 return self._first
             if complete:
                 finished.append(complete[0])
         key = tuple(t.number for t in finished)
-        if key not in self._derived:
-            self._derived.clear()  # one list per study settles; keep only the latest
-            self._derived[key] = self._derive_from(finished)
-        return self._first + self._derived[key]
+        cached = self._derived
+        if cached is None or cached[0] != key:
+            # One list per study settles; keep the latest (a local: threads share the sampler).
+            cached = (key, self._derive_from(finished))
+            self._derived = cached
+        return self._first + cached[1]
 
     def _derive_from(self, finished: Sequence[FrozenTrial]) -> tuple[dict[str, Any], ...]:
         assert self._derive is not None
@@ -374,22 +384,28 @@ class _CandidateStarter(ChainStarter):
 
         Workers claim candidates by marking their trial and reading back: of two trials that
         marked the same candidate, the lower trial number keeps it and the other takes the next
-        one, so no candidate is evaluated twice at once. `WaitForStart` while candidates are
-        still running (the derived candidates, if any, are known only when the first ones have
-        finished); `None` when no candidate completed: the chain then evaluates the first one
-        itself.
+        one. A lower-numbered trial that marks a candidate only after a higher-numbered one has
+        read back its own mark keeps it too: then the candidate is evaluated twice (one trial
+        of the budget spent on a repeat; the chains' starts are unaffected). This needs a
+        worker to stall between choosing and marking; the claim is not a compare-and-set.
+        `WaitForStart` while candidates are still running (the derived candidates, if any, are
+        known only when the first ones have finished); `None` when no candidate completed: the
+        chain then evaluates the first one itself.
         """
         skip: set[int] = set()
         while True:
-            found = chains.candidate_trials(study)
+            # Candidates are matched by their params, not their index: a list that changed
+            # between runs (e.g. a new budget changed the number of probes) still sees what
+            # was evaluated.
+            found = chains.candidate_trials_by_params(study)
             others = {
-                index: [t for t in trials if t.number != trial.number]
-                for index, trials in found.items()
+                key: [t for t in trials if t.number != trial.number]
+                for key, trials in found.items()
             }
             listed = self._listed(others)
             choice = None
-            for index, _params in enumerate(listed):
-                trials = others.get(index, [])
+            for index, params in enumerate(listed):
+                trials = others.get(params_key(params), [])
                 failed = sum(1 for t in trials if t.state == TrialState.FAIL)
                 if (
                     index not in skip
@@ -403,7 +419,9 @@ class _CandidateStarter(ChainStarter):
             chains.write_candidate(study, trial._trial_id, choice, listed[choice])
             rivals = [
                 t
-                for t in chains.candidate_trials(study).get(choice, [])
+                for t in chains.candidate_trials_by_params(study).get(
+                    params_key(listed[choice]), []
+                )
                 if t.number < trial.number and t.state != TrialState.FAIL
             ]
             if not rivals:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from typing import Any
 
+from amed_opt.study.bits import BitConfig
 from hardware import Bound
 from hardware import EnergyModel
 from hardware import network_energy
@@ -23,12 +24,11 @@ from hardware import network_latency
 
 
 if TYPE_CHECKING:
-    from amed_opt.study.bits import BitConfig
     from amed_opt.study.paired import ImageOutcomes
     from hardware import HardwareModel
     from hardware import LayerShape
 
-__all__ = ["Pricing", "TrialMetrics", "price_allocation"]
+__all__ = ["REFERENCE_BITS", "Pricing", "TrialMetrics", "price_allocation", "reference_pricing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,18 @@ def price_allocation(
             layer.name for layer in latency.layers if layer.bound is Bound.MEMORY
         ),
         energy_uj=energy,
+    )
+
+
+REFERENCE_BITS = 8
+"""Every layer at this bitwidth prices the latency and energy references of `Q` (METHOD.md §4)."""
+
+
+def reference_pricing(hardware: HardwareModel, layers: Sequence[LayerShape]) -> Pricing:
+    """The pricing of every layer of `layers` (fixed ones included) at `REFERENCE_BITS`: the
+    latency (and energy) that `Q` divides by."""
+    return price_allocation(
+        hardware, layers, BitConfig.uniform([layer.name for layer in layers], REFERENCE_BITS)
     )
 
 

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from amed_opt.study.metrics import price_allocation
+from amed_opt.study.metrics import reference_pricing
 from amed_opt.study.proposal_weights import latency_savings
 from amed_opt.study.search_space import start_bits
 from amed_opt.study.search_space import uniform_ladder
@@ -72,16 +73,21 @@ Finished = Sequence[tuple[Mapping[str, Any], Sequence[float]]]
 
 
 def latency_weight_grid(weights: Sequence[float]) -> tuple[float, ...]:
-    """The chains' latency weights and, between the smallest and the largest, the weights
-    doubling from the smallest: one model allocation each (ascending, distinct).
+    """The chains' positive latency weights and, between the smallest and the largest, the
+    weights doubling from the smallest: one model allocation each (ascending, distinct; empty
+    when no weight is positive: a chain at weight 0 wants the most accurate allocation, which
+    the picks below the grid reach).
 
     Raises:
-        ValueError: If `weights` is empty or holds a weight that is not a positive number.
+        ValueError: If a weight is negative or not a number.
     """
-    if not weights or not all(math.isfinite(w) and w > 0 for w in weights):
-        raise ValueError(f"latency weights must be positive numbers, got {list(weights)!r}")
-    low, high = min(weights), max(weights)
-    grid = set(weights)
+    if not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise ValueError(f"latency weights must be numbers >= 0, got {list(weights)!r}")
+    positive = [w for w in weights if w > 0]
+    if not positive:
+        return ()
+    low, high = min(positive), max(positive)
+    grid = set(positive)
     weight = low
     while weight < high:
         grid.add(weight)
@@ -111,8 +117,9 @@ class SensitivityModel:
     Attributes:
         layers: The searched layers, in network order.
         bits: The candidate bitwidths at or under the ladder's top, ascending.
-        reference_cycles: Latency of the ladder's top allocation (cycles).
-        weights: The latency weights of the grid (`latency_weight_grid`).
+        reference_cycles: The latency `Q` divides by (every layer at 8 bits, cycles).
+        weights: The latency weights of the grid (`latency_weight_grid`; may be empty, then
+            the picks below it start from weight 1).
         accuracy_index: Position of the accuracy in a trial's values.
 
     Raises:
@@ -133,7 +140,7 @@ class SensitivityModel:
             raise ValueError(f"SensitivityModel needs two or more ascending bits, got {self.bits}")
         if self.reference_cycles <= 0:
             raise ValueError(f"reference_cycles must be positive, got {self.reference_cycles}")
-        if not self.weights or not all(math.isfinite(w) and w > 0 for w in self.weights):
+        if not all(math.isfinite(w) and w > 0 for w in self.weights):
             raise ValueError(f"weights must be positive numbers, got {self.weights!r}")
         if self.accuracy_index < 0:
             raise ValueError(f"accuracy_index must be >= 0, got {self.accuracy_index}")
@@ -169,8 +176,9 @@ class SensitivityModel:
         # Below the smallest weight, halve it until the pick is the model's most accurate
         # allocation (the limit of a vanishing weight), so that the picks also cover the
         # accurate end of the front, where the measured losses are small.
-        limit = self._pick(min(self.weights) * 2.0**-_MAX_HALVINGS, sensitivity, curve)
-        weight = min(self.weights)
+        smallest = min(self.weights, default=1.0)
+        limit = self._pick(smallest * 2.0**-_MAX_HALVINGS, sensitivity, curve)
+        weight = smallest
         below: list[dict[str, int]] = []
         for _ in range(_MAX_HALVINGS):
             weight /= 2.0
@@ -193,7 +201,8 @@ class SensitivityModel:
         self, budget: int, sensitivity: Mapping[str, float], curve: Mapping[int, float]
     ) -> dict[str, int]:
         """The pick of the smallest weight whose searched layers take at most `budget` cycles."""
-        low, high = math.log(min(self.weights)) - 30.0, math.log(max(self.weights)) + 30.0
+        low = math.log(min(self.weights, default=1.0)) - 30.0
+        high = math.log(max(self.weights, default=1.0)) + 30.0
         fits = self._pick(math.exp(high), sensitivity, curve)
         for _ in range(60):
             middle = (low + high) / 2.0
@@ -306,7 +315,7 @@ def probed_start(
     model = SensitivityModel(
         layers=layers,
         bits=bits,
-        reference_cycles=max(1, int(pricing[top].latency_cycles)),
+        reference_cycles=max(1, int(reference_pricing(hardware, space.layers).latency_cycles)),
         weights=latency_weight_grid(latency_weights),
         accuracy_index=accuracy_index,
     )

@@ -80,8 +80,9 @@ class ChainStart(enum.Enum):
     PROBED = "probed"
     """As `BEST_UNIFORM`, then one probe per searched layer (the top allocation with that layer
     alone at the lowest bitwidth; the layers that save the most latency first, at most half the
-    budget), then one allocation per latency weight of a grid, chosen by the separable model of
-    accuracy loss and latency those results give (`amed_opt.study.sensitivity`)."""
+    budget), then the allocations the separable model of accuracy loss and latency those
+    results give rates best: along the front (a grid of latency weights, and below it) and, per
+    uniform bitwidth, the most accurate no slower (`amed_opt.study.sensitivity`)."""
 
 
 class ChainWeights(enum.Enum):

@@ -271,8 +271,9 @@ class SamplerSpec:
             until half the latency between them is saved; six more trials on 2..8 bits) or
             `probed` (as `best-uniform`, then one probe per searched layer, that layer alone at
             the lowest bitwidth, the layers saving the most latency first, at most half of
-            `n_trials`, then one allocation per latency weight of a doubling grid chosen by the
-            separable model of those measurements, `amed_opt.study.sensitivity`). For the
+            `n_trials`, then the allocations the separable model of those measurements rates
+            best along the front and against each uniform one, `amed_opt.study.sensitivity`;
+            the candidate phase can take most of a small budget). For the
             other samplers, `best-uniform`, `best-bridged` and `probed` enqueue the same uniform
             trials first (the comparison's fair warm start) and `highest-uniform` only uniform
             8 bits.

@@ -47,8 +47,10 @@ def test_the_weight_grid_doubles_from_the_smallest_and_keeps_the_chains_weights(
         0.1, 0.2, 0.4, 0.5, 0.8, 1.0, 1.6, 2.0, 3.2, 6.4, 8.0
     )  # fmt: skip
     assert latency_weight_grid([1.0]) == (1.0,)
-    for bad in ([], [0.0], [1.0, -2.0], [float("nan")]):
-        with pytest.raises(ValueError, match="latency weights must be positive"):
+    assert latency_weight_grid([0.0, 0.25, 1.0]) == (0.25, 0.5, 1.0)  # weight 0: no pick
+    assert latency_weight_grid([0.0]) == latency_weight_grid([]) == ()
+    for bad in ([1.0, -2.0], [float("nan")], [float("inf")]):
+        with pytest.raises(ValueError, match="latency weights must be numbers >= 0"):
             latency_weight_grid(bad)
 
 
@@ -200,3 +202,24 @@ def test_the_model_refuses_bad_settings() -> None:
         fields.update(change)
         with pytest.raises(ValueError, match=message):
             SensitivityModel(**fields)
+
+
+def test_chains_at_weight_zero_get_the_picks_below_the_grid_and_against_the_ladder() -> None:
+    space = _space()
+    accuracy = _separable_truth(space)
+    first, model = probed_start(HARDWARE, space, None, latency_weights=[0.0], max_probes=99)
+    assert model is not None and model.weights == ()
+    picks = model([(p, (accuracy(p), 1.0)) for p in first])
+    assert len(picks) >= 3  # at least one below the grid, one per uniform 4 and 3 bits
+    for bits, pick in zip((4, 3), picks[-2:], strict=True):
+        assert _cycles(space, pick) <= _cycles(space, space.uniform_params(bits))
+
+
+def test_the_model_weighs_latency_as_q_does_without_8_bits() -> None:
+    """Q divides by every layer at 8 bits, whatever the candidates: so does the model."""
+    space = _space(bits=(2, 3, 4, 6))
+    first, model = probed_start(HARDWARE, space, None, latency_weights=[1.0], max_probes=99)
+    assert model is not None
+    everything_at_8 = _space(bits=(2, 8)).uniform_params(8)
+    assert model.reference_cycles == _cycles(_space(bits=(2, 8)), everything_at_8)
+    assert model.reference_cycles > _cycles(space, space.uniform_params(6))
