@@ -38,6 +38,13 @@ def _args(tmp_path: Path, *extra: str) -> list[str]:
     ]
 
 
+def _with_sampler(tmp_path: Path, lines: str) -> Path:
+    """The test study with `lines` added to its `[sampler]` section, written under tmp_path."""
+    path = tmp_path / "study.toml"
+    path.write_text(STUDY.read_text().replace("[sampler]", "[sampler]\n" + lines))
+    return path
+
+
 def _load(tmp_path: Path, name: str = "synthetic-r18-amed-seed0") -> optuna.Study:
     url = f"sqlite:///{tmp_path / 'results' / 'synthetic-r18.db'}"
     return optuna.load_study(study_name=name, storage=url)
@@ -120,10 +127,7 @@ def test_best_uniform_start_evaluates_uniform_allocations_then_chains_adopt(
 def test_best_bridged_start_evaluates_the_ladder_and_its_midpoints_then_chains_adopt(
     tmp_path: Path,
 ) -> None:
-    study_file = tmp_path / "bridged.toml"
-    study_file.write_text(
-        STUDY.read_text().replace("[sampler]", '[sampler]\nstart = "best-bridged"\nn_flips = 3')
-    )
+    study_file = _with_sampler(tmp_path, 'start = "best-bridged"\nn_flips = 3')
     args = _args(tmp_path, "--n-trials", "15")
     args[1] = str(study_file)
     assert main(args) == 0
@@ -143,10 +147,7 @@ def test_best_bridged_start_evaluates_the_ladder_and_its_midpoints_then_chains_a
 def test_probed_start_evaluates_ladder_probes_and_model_picks_then_chains_adopt(
     tmp_path: Path,
 ) -> None:
-    study_file = tmp_path / "probed.toml"
-    study_file.write_text(
-        STUDY.read_text().replace("[sampler]", '[sampler]\nstart = "probed"\nn_flips = 3')
-    )
+    study_file = _with_sampler(tmp_path, 'start = "probed"\nn_flips = 3')
     spec = load_spec(str(study_file))
     components = build_components(spec, RunOptions(cache_dir=tmp_path / "cache", progress=False))
     # 30 trials: at most 15 probes, the 15 heaviest of the 19 searched layers.

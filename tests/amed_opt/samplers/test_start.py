@@ -204,6 +204,20 @@ def test_a_failed_fixed_start_is_not_adopted(check_chain: CheckChain) -> None:
     assert not history[0].accepted and history[0].state == "FAIL"
 
 
+def assert_each_chain_adopts_its_best(
+    study: optuna.Study, weights: list[float], candidates: list[Any], check_chain: CheckChain
+) -> None:
+    """Chain `c` starts from the candidate trial that its score (weight `weights[c]`) ranks
+    highest, the earliest among equal scores."""
+    for chain, weight in enumerate(weights):
+        history = check_chain(study, chain, BIT_SPACE)
+        assert history[0].kind == "adopted"
+        score = quality_scores([weight])[0]
+        best = max(candidates, key=lambda t: (score(t.values), -t.number))
+        assert history[0].trial_number == best.number
+        assert history[0].score == pytest.approx(score(best.values))
+
+
 def test_candidates_are_evaluated_first_then_each_chain_adopts_its_best(
     check_chain: CheckChain,
 ) -> None:
@@ -217,13 +231,7 @@ def test_candidates_are_evaluated_first_then_each_chain_adopts_its_best(
         assert trials[index].system_attrs["mh:candidate"]["index"] == index
         assert trials[index].user_attrs["mh_candidate"] == index
         assert "mh:proposal" not in trials[index].system_attrs
-    for chain, weight in enumerate(weights):
-        history = check_chain(study, chain, BIT_SPACE)
-        assert history[0].kind == "adopted"
-        score = quality_scores([weight])[0]
-        best = max(trials[:4], key=lambda t: (score(t.values), -t.number))
-        assert history[0].trial_number == best.number
-        assert history[0].score == pytest.approx(score(best.values))
+    assert_each_chain_adopts_its_best(study, weights, trials[:4], check_chain)
     # lambda = 0 keeps the accurate 8-bit start; lambda = 3 prefers a low-latency one.
     assert chain_history(study, 0)[0].params == UNIFORM_STARTS[0]
     assert chain_history(study, 1)[0].params != UNIFORM_STARTS[0]
@@ -317,24 +325,26 @@ def test_derived_candidates_follow_the_first_ones_and_can_be_adopted(
     assert [v for _, v in derive.calls[0]] == [tuple(t.values) for t in trials[:4]]
     assert [t.params for t in trials[:6]] == [*UNIFORM_STARTS, *MIXED]
     assert [t.system_attrs["mh:candidate"]["index"] for t in trials[:6]] == list(range(6))
-    for chain, weight in enumerate(weights):
-        history = check_chain(study, chain, BIT_SPACE)
-        assert history[0].kind == "adopted"
-        score = quality_scores([weight])[0]
-        best = max(trials[:6], key=lambda t: (score(t.values), -t.number))
-        assert history[0].trial_number == best.number
+    assert_each_chain_adopts_its_best(study, weights, trials[:6], check_chain)
     # Every chain step comes after the candidates.
     assert all("mh:candidate" not in t.system_attrs for t in trials[6:])
 
 
-def test_derive_sees_only_completed_candidates_and_respects_the_filter() -> None:
-    def down(trial: optuna.Trial) -> tuple[float, float]:
+def crashing_on(bad: dict[str, int]) -> Callable[[optuna.Trial], tuple[float, float]]:
+    """The toy objective, failing on `bad` as the study's objective reports a failure."""
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
         values = accuracy_latency(trial)
-        if trial.params == UNIFORM_STARTS[1]:
+        if trial.params == bad:
             trial.set_user_attr("fail_reason", "evaluation crashed")
             raise RuntimeError("evaluation crashed")
         return values
 
+    return objective
+
+
+def test_derive_sees_only_completed_candidates_and_respects_the_filter() -> None:
+    down = crashing_on(UNIFORM_STARTS[1])
     over = {name: 8 for name in LAYERS}
     over[LAYERS[0]] = 7  # 47 bits in all: the filter refuses it
     derive = Derived([over, MIXED[0]])
@@ -435,13 +445,7 @@ def test_a_pruned_first_candidate_counts_as_evaluated() -> None:
 
 
 def test_a_failing_derived_candidate_is_tried_twice_then_left() -> None:
-    def flaky(trial: optuna.Trial) -> tuple[float, float]:
-        values = accuracy_latency(trial)
-        if trial.params == MIXED[0]:
-            trial.set_user_attr("fail_reason", "evaluation crashed")
-            raise RuntimeError("evaluation crashed")
-        return values
-
+    flaky = crashing_on(MIXED[0])
     study = amed_study(sampler_from(BestOfCandidates(UNIFORM_STARTS[:2], derive=Derived(MIXED))))
     study.optimize(flaky, n_trials=7, catch=(RuntimeError,))
     assert [t.params for t in study.trials[:5]] == [
