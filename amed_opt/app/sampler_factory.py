@@ -28,6 +28,7 @@ from amed_opt.study.search_space import BitSearchSpace
 from amed_opt.study.search_space import size_filter
 from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.sensitivity import probed_start
+from amed_opt.study.sensitivity import start_budget
 from amed_opt.study.spec import ChainStart
 from amed_opt.study.spec import ChainWeights
 from amed_opt.study.spec import LayerChoice
@@ -78,13 +79,17 @@ def build_sampler(
         elif settings.start is ChainStart.BEST_BRIDGED:
             start = BestOfCandidates(bridged_ladder(hardware, space, max_size_bytes))
         elif settings.start is ChainStart.PROBED:
+            max_probes, max_picks = start_budget(
+                spec.n_trials, len(ladder), len(space.searched_layers), len(scores)
+            )
             first, model = probed_start(
                 hardware,
                 space,
                 max_size_bytes,
                 latency_weights=settings.latency_weights,
-                max_probes=spec.n_trials // 2,
+                max_probes=max_probes,
                 accuracy_index=spec.objectives.index("accuracy"),
+                max_picks=max_picks,
             )
             start = BestOfCandidates(first, derive=model)
         else:

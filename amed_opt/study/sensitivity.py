@@ -26,6 +26,7 @@ start candidates, all counted in the study's budget:
      smallest and the largest, the weights doubling from the smallest);
    - one per uniform bitwidth strictly between the top and the lowest: the pick of the smallest
      weight that is no slower than it (bisection), the model's best bid to dominate it.
+   On a small budget the picks are capped so that every chain keeps two steps (`start_budget`).
 
 A probe more accurate than the top allocation can only be evaluation noise (a finite validation
 set, or calibration): the root mean square of those gains estimates the noise, and every loss
@@ -63,7 +64,13 @@ if TYPE_CHECKING:
     from hardware.protocol import HardwareModel
 
 
-__all__ = ["ModelLayer", "SensitivityModel", "latency_weight_grid", "probed_start"]
+__all__ = [
+    "ModelLayer",
+    "SensitivityModel",
+    "latency_weight_grid",
+    "probed_start",
+    "start_budget",
+]
 
 _MAX_HALVINGS = 8
 """How far below the smallest latency weight the picks go: 2^-8 of it at most."""
@@ -121,10 +128,17 @@ class SensitivityModel:
         weights: The latency weights of the grid (`latency_weight_grid`; may be empty, then
             the picks below it start from weight 1).
         accuracy_index: Position of the accuracy in a trial's values.
+        chain_weights: The chains' own latency weights (in `weights`): their picks come first
+            when `max_picks` leaves out some.
+        max_picks: None: every pick, repeats included (the sampler leaves them out). A number:
+            at most this many picks, each distinct and none a uniform allocation or a probe;
+            when there are more, the chains' own weights' picks are kept first, then those
+            against the uniform allocations, then the rest of the grid, then those below it,
+            in the order of the full list.
 
     Raises:
         ValueError: If there are no layers, fewer than two bitwidths, a weight or the reference
-            is not positive, or the accuracy index is negative.
+            is not positive, the accuracy index or `max_picks` is negative.
     """
 
     layers: tuple[ModelLayer, ...]
@@ -132,6 +146,8 @@ class SensitivityModel:
     reference_cycles: int
     weights: tuple[float, ...]
     accuracy_index: int = 0
+    chain_weights: tuple[float, ...] = ()
+    max_picks: int | None = None
 
     def __post_init__(self) -> None:
         if not self.layers:
@@ -144,6 +160,8 @@ class SensitivityModel:
             raise ValueError(f"weights must be positive numbers, got {self.weights!r}")
         if self.accuracy_index < 0:
             raise ValueError(f"accuracy_index must be >= 0, got {self.accuracy_index}")
+        if self.max_picks is not None and self.max_picks < 0:
+            raise ValueError(f"max_picks must be >= 0 or None, got {self.max_picks}")
 
     def __call__(self, finished: Finished) -> list[dict[str, int]]:
         """The model's picks as trial params (the module docstring: below the smallest weight,
@@ -192,7 +210,32 @@ class SensitivityModel:
             self._fitting(self._cycles_at(bits), sensitivity, curve)
             for bits in sorted(curve, reverse=True)[1:-1]
         ]
-        return [*reversed(below), *picks, *ladder]
+        ordered = [*reversed(below), *picks, *ladder]
+        if self.max_picks is None:
+            return ordered
+        # Rank: the chains' own weights, the uniform allocations' bids, the grid, below it.
+        ranks = [3] * len(below)
+        ranks += [0 if weight in self.chain_weights else 2 for weight in self.weights]
+        ranks += [1] * len(ladder)
+        return self._capped(ordered, ranks, self.max_picks)
+
+    def _capped(
+        self, ordered: Sequence[dict[str, int]], ranks: Sequence[int], limit: int
+    ) -> list[dict[str, int]]:
+        """At most `limit` distinct picks that are not first candidates, the best-ranked kept
+        (a repeat takes the better rank of the two), in the order of `ordered`."""
+        known = {_key(self._uniform(bits)) for bits in self.bits}
+        known |= {_key(layer.probe) for layer in self.layers if layer.probe is not None}
+        rank_of: dict[tuple[tuple[str, int], ...], int] = {}
+        first: dict[tuple[tuple[str, int], ...], int] = {}
+        for position, (pick, rank) in enumerate(zip(ordered, ranks, strict=True)):
+            key = _key(pick)
+            if key in known:
+                continue
+            first.setdefault(key, position)
+            rank_of[key] = min(rank, rank_of.get(key, rank))
+        kept = sorted(first, key=lambda k: (rank_of[k], first[k]))[:limit]
+        return [dict(ordered[first[key]]) for key in sorted(kept, key=lambda k: first[k])]
 
     def _cycles_at(self, bits: int) -> int:
         return sum(layer.cycles[bits] for layer in self.layers)
@@ -259,6 +302,26 @@ def _key(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((name, int(value)) for name, value in params.items()))
 
 
+def start_budget(n_trials: int, n_ladder: int, n_layers: int, n_chains: int) -> tuple[int, int]:
+    """`(max_probes, max_picks)` for a study of `n_trials`: probes up to half the budget, and
+    picks up to what leaves every chain two steps after the ladder and the probes (at least one
+    pick per chain). At 100 trials neither cap binds the picks on ResNet-18 (19 searched layers)
+    or MobileNetV2 (51), whose picks number at most 24; ResNet-50's 60 trials (52 layers) cap
+    them at 13.
+
+    Raises:
+        ValueError: If a count is negative or `n_trials` is not positive.
+    """
+    if n_trials <= 0 or min(n_ladder, n_layers, n_chains) < 0:
+        raise ValueError(
+            f"a start budget needs n_trials > 0 and counts >= 0, got {n_trials}, {n_ladder}, "
+            f"{n_layers}, {n_chains}"
+        )
+    max_probes = n_trials // 2
+    probes = min(n_layers, max_probes)
+    return max_probes, max(n_chains, n_trials - n_ladder - probes - 2 * n_chains)
+
+
 def probed_start(
     hardware: HardwareModel,
     space: BitSearchSpace,
@@ -267,6 +330,7 @@ def probed_start(
     latency_weights: Sequence[float],
     max_probes: int,
     accuracy_index: int = 0,
+    max_picks: int | None = None,
 ) -> tuple[list[dict[str, int]], SensitivityModel | None]:
     """The first candidates of the `probed` start (the uniform ladder, then the probes) and the
     model that turns their results into the last ones (None, and no probes, when the ladder has
@@ -280,6 +344,7 @@ def probed_start(
         latency_weights: The chains' latency weights (`latency_weight_grid`).
         max_probes: At most this many layers are probed (the rest get the mean sensitivity).
         accuracy_index: Position of the accuracy in a trial's values.
+        max_picks: `SensitivityModel.max_picks`.
 
     Raises:
         ValueError: On a bad weight or a negative `max_probes`.
@@ -318,5 +383,7 @@ def probed_start(
         reference_cycles=max(1, int(reference_pricing(hardware, space.layers).latency_cycles)),
         weights=latency_weight_grid(latency_weights),
         accuracy_index=accuracy_index,
+        chain_weights=tuple(w for w in latency_weights if w > 0),
+        max_picks=max_picks,
     )
     return ladder + list(probes.values()), model

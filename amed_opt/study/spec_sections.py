@@ -272,8 +272,8 @@ class SamplerSpec:
             `probed` (as `best-uniform`, then one probe per searched layer, that layer alone at
             the lowest bitwidth, the layers saving the most latency first, at most half of
             `n_trials`, then the allocations the separable model of those measurements rates
-            best along the front and against each uniform one, `amed_opt.study.sensitivity`;
-            the candidate phase can take most of a small budget). For the
+            best along the front and against each uniform one, as many as leave every chain
+            two steps, `amed_opt.study.sensitivity`). For the
             other samplers, `best-uniform`, `best-bridged` and `probed` enqueue the same uniform
             trials first (the comparison's fair warm start) and `highest-uniform` only uniform
             8 bits.

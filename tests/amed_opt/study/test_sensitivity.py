@@ -13,6 +13,7 @@ from amed_opt.study.search_space import uniform_ladder
 from amed_opt.study.sensitivity import SensitivityModel
 from amed_opt.study.sensitivity import latency_weight_grid
 from amed_opt.study.sensitivity import probed_start
+from amed_opt.study.sensitivity import start_budget
 from amed_opt.study.spec import SearchSpec
 from hardware import LayerShape
 from hardware import SystolicArray
@@ -223,3 +224,48 @@ def test_the_model_weighs_latency_as_q_does_without_8_bits() -> None:
     everything_at_8 = _space(bits=(2, 8)).uniform_params(8)
     assert model.reference_cycles == _cycles(_space(bits=(2, 8)), everything_at_8)
     assert model.reference_cycles > _cycles(space, space.uniform_params(6))
+
+
+def test_the_start_budget_leaves_the_chains_steps() -> None:
+    assert start_budget(100, 7, 19, 5) == (50, 64)  # ResNet-18: no pick cap binds
+    assert start_budget(100, 7, 51, 5) == (50, 33)  # MobileNetV2: 24 picks at most, no cap
+    assert start_budget(60, 7, 52, 5) == (30, 13)  # ResNet-50: 7 + 30 + 13, 10 chain trials
+    assert start_budget(10, 7, 19, 5) == (5, 5)  # a smoke test: one pick per chain still
+    with pytest.raises(ValueError, match="start budget"):
+        start_budget(0, 7, 19, 5)
+
+
+def test_capped_picks_are_new_and_keep_the_chains_weights_first() -> None:
+    space = _space()
+    accuracy = _separable_truth(space)
+    weights = [0.05, 0.3, 4.0]
+    first, full_model = probed_start(HARDWARE, space, None, latency_weights=weights, max_probes=99)
+    assert full_model is not None
+    finished = [(p, (accuracy(p), 1.0)) for p in first]
+    full = full_model(finished)
+    grid = latency_weight_grid(weights)
+    below = len(full) - len(grid) - 2
+    chains = {tuple(sorted(full[below + grid.index(w)].items())) for w in weights} - {
+        tuple(sorted(p.items())) for p in first
+    }
+    for limit in (0, len(chains), 100):
+        _, model = probed_start(
+            HARDWARE, space, None, latency_weights=weights, max_probes=99, max_picks=limit
+        )
+        assert model is not None
+        capped = model(finished)
+        keys = [tuple(sorted(p.items())) for p in capped]
+        assert len(keys) == len(set(keys)) <= limit  # distinct, within the cap
+        assert not set(keys) & {tuple(sorted(p.items())) for p in first}  # none a candidate
+        assert capped == [
+            p for i, p in enumerate(full) if p in capped and p not in full[:i]
+        ]  # in the full list's order
+        if limit == len(chains):
+            assert set(keys) == chains
+        if limit == 100:
+            expected = {tuple(sorted(p.items())) for p in full} - {
+                tuple(sorted(p.items())) for p in first
+            }
+            assert set(keys) == expected
+    with pytest.raises(ValueError, match="max_picks"):
+        probed_start(HARDWARE, space, None, latency_weights=weights, max_probes=9, max_picks=-1)
