@@ -16,6 +16,7 @@ from amed_opt.samplers._batched import ParamChecks
 from amed_opt.samplers._batched import count_trials
 from amed_opt.samplers._batched import prefill_params
 from amed_opt.samplers._batched import rdb_backend
+from amed_opt.samplers._derived import DeriveCandidates
 from amed_opt.samplers._front_weights import WEIGHTS_KEY
 from amed_opt.samplers._front_weights import FrontWeights
 from amed_opt.samplers._greedy import GreedySampler
@@ -29,7 +30,6 @@ from amed_opt.samplers._settings import ChainSettings
 from amed_opt.samplers._settings import ProposalSettings
 from amed_opt.samplers._settings import TemperatureLike
 from amed_opt.samplers._start import BestOfCandidates
-from amed_opt.samplers._start import DeriveCandidates
 from amed_opt.samplers._start import FixedStart
 from amed_opt.samplers._start import RandomStart
 from amed_opt.samplers._start import StartPolicy

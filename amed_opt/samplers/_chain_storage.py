@@ -429,9 +429,7 @@ class ChainStorage:
             study._storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}candidate", None)
 
     @staticmethod
-    def candidate_trials_by_params(
-        study: Study,
-    ) -> dict[tuple[tuple[str, Any], ...], list[FrozenTrial]]:
+    def candidate_trials(study: Study) -> dict[tuple[tuple[str, Any], ...], list[FrozenTrial]]:
         """Start candidate params (`params_key`) to the trials that evaluated them, in trial
         order: the candidates as evaluated, whatever their index in this run's list.
 
@@ -442,17 +440,4 @@ class ChainStorage:
             data = trial.system_attrs.get(CANDIDATE_KEY)
             if data is not None and int(data["index"]) >= 0:
                 found.setdefault(params_key(data["params"]), []).append(trial)
-        return found
-
-    @staticmethod
-    def candidate_trials(study: Study) -> dict[int, list[FrozenTrial]]:
-        """Start candidate index to the trials that evaluated it, in trial order.
-
-        Reads every trial (O(n) storage work); called only while a chain has no head yet.
-        """
-        found: dict[int, list[FrozenTrial]] = {}
-        for trial in study.get_trials(deepcopy=False):
-            data = trial.system_attrs.get(CANDIDATE_KEY)
-            if data is not None and int(data["index"]) >= 0:
-                found.setdefault(int(data["index"]), []).append(trial)
         return found

@@ -24,7 +24,6 @@ and returns the `ChainStarter` that does the work.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,8 @@ from typing import Any
 from optuna.trial import TrialState
 
 from amed_opt.samplers._chain_storage import params_key
+from amed_opt.samplers._derived import DeriveCandidates
+from amed_opt.samplers._derived import DerivedCandidates
 from amed_opt.samplers._records import ChainState
 from amed_opt.samplers._records import Head
 from amed_opt.samplers._records import ProposalRecord
@@ -54,7 +55,6 @@ __all__ = [
     "BestOfCandidates",
     "CandidateTrial",
     "ChainStarter",
-    "DeriveCandidates",
     "FixedStart",
     "RandomStart",
     "StartPolicy",
@@ -62,12 +62,6 @@ __all__ = [
 ]
 
 State = tuple[int, ...]
-
-DeriveCandidates = Callable[
-    [Sequence[tuple[Mapping[str, Any], Sequence[float]]]], Sequence[Mapping[str, Any]]
-]
-"""`finished -> more candidates`: from the `(params, values)` of the first candidates that
-completed, in candidate order, the params of more candidates (`BestOfCandidates.derive`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,58 +310,7 @@ class _CandidateStarter(ChainStarter):
     ) -> None:
         super().__init__(space)
         self._states = states
-        self._first = tuple(space.decode(state) for state in states)
-        self._kernel = kernel
-        self._derive = derive
-        self._derived: tuple[tuple[int, ...], tuple[dict[str, Any], ...]] | None = None
-
-    def _listed(
-        self, others: Mapping[tuple[tuple[str, Any], ...], Sequence[FrozenTrial]]
-    ) -> tuple[dict[str, Any], ...]:
-        """The candidates as far as they are known: the first ones, then (once each of those
-        has completed, failed twice or been pruned, and none is running) the ones `derive`
-        gives. `others` maps candidate params (`params_key`) to the trials that evaluated
-        them."""
-        if self._derive is None:
-            return self._first
-        finished: list[FrozenTrial] = []
-        for params in self._first:
-            trials = others.get(params_key(params), [])
-            complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
-            failed = sum(1 for t in trials if t.state == TrialState.FAIL)
-            pruned = any(t.state == TrialState.PRUNED for t in trials)
-            if any(t.state == TrialState.RUNNING for t in trials) or (
-                not complete and failed < 2 and not pruned
-            ):
-                return self._first
-            if complete:
-                finished.append(complete[0])
-        key = tuple(t.number for t in finished)
-        cached = self._derived
-        if cached is None or cached[0] != key:
-            # One list per study settles; keep the latest (a local: threads share the sampler).
-            cached = (key, self._derive_from(finished))
-            self._derived = cached
-        return self._first + cached[1]
-
-    def _derive_from(self, finished: Sequence[FrozenTrial]) -> tuple[dict[str, Any], ...]:
-        assert self._derive is not None
-        pairs = [
-            (
-                {name: trial.params[name] for name in self._space.names},
-                tuple(float(v) for v in trial.values),
-            )
-            for trial in finished
-        ]
-        seen = set(self._states)
-        out = []
-        for params in self._derive(pairs):
-            state = self._space.encode(params, argument="BestOfCandidates.derive")
-            if state in seen or not self._kernel.is_allowed(state):
-                continue
-            seen.add(state)
-            out.append(self._space.decode(state))
-        return tuple(out)
+        self._candidates = DerivedCandidates(space, states, kernel, derive)
 
     def open(
         self,
@@ -397,12 +340,12 @@ class _CandidateStarter(ChainStarter):
             # Candidates are matched by their params, not their index: a list that changed
             # between runs (e.g. a new budget changed the number of probes) still sees what
             # was evaluated.
-            found = chains.candidate_trials_by_params(study)
+            found = chains.candidate_trials(study)
             others = {
                 key: [t for t in trials if t.number != trial.number]
                 for key, trials in found.items()
             }
-            listed = self._listed(others)
+            listed = self._candidates.listed(others)
             choice = None
             for index, params in enumerate(listed):
                 trials = others.get(params_key(params), [])
@@ -419,9 +362,7 @@ class _CandidateStarter(ChainStarter):
             chains.write_candidate(study, trial._trial_id, choice, listed[choice])
             rivals = [
                 t
-                for t in chains.candidate_trials_by_params(study).get(
-                    params_key(listed[choice]), []
-                )
+                for t in chains.candidate_trials(study).get(params_key(listed[choice]), [])
                 if t.number < trial.number and t.state != TrialState.FAIL
             ]
             if not rivals:

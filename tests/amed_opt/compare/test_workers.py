@@ -164,19 +164,23 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _search_trials(database: Path, state: str) -> int:
-    """Trials in `state` of the searches (not the uniform study)."""
+def _search_trials_per_study(database: Path, state: str) -> list[int]:
+    """Trials in `state` of each search study that has any (not the uniform study)."""
     try:
         with sqlite3.connect(database, timeout=5) as connection:
-            return int(
-                connection.execute(
-                    "SELECT COUNT(*) FROM trials JOIN studies USING (study_id) "
-                    "WHERE state = ? AND study_name NOT LIKE '%-uniform'",
-                    (state,),
-                ).fetchone()[0]
-            )
+            rows = connection.execute(
+                "SELECT COUNT(*) FROM trials JOIN studies USING (study_id) "
+                "WHERE state = ? AND study_name NOT LIKE '%-uniform' GROUP BY study_id",
+                (state,),
+            ).fetchall()
     except sqlite3.OperationalError:
-        return 0  # not created yet
+        return []  # not created yet
+    return [int(row[0]) for row in rows]
+
+
+def _search_trials(database: Path, state: str) -> int:
+    """Trials in `state` of the searches (not the uniform study)."""
+    return sum(_search_trials_per_study(database, state))
 
 
 def _start_and_wait_for_workers(
@@ -197,7 +201,10 @@ def _start_and_wait_for_workers(
     database = tmp_path / "compare.db"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
-        if _search_trials(database, "COMPLETE") >= 20:
+        # Both workers inside a study: two searches with finished trials (under load one
+        # worker can finish 20 trials while the other is still importing).
+        counts = sorted(_search_trials_per_study(database, "COMPLETE"))
+        if len(counts) >= 2 and counts[-2] >= 5:
             break
         time.sleep(0.1)
     assert process.poll() is None, stderr.read_text()

@@ -155,7 +155,7 @@ def test_the_initial_trial_is_offered_only_while_complete_and_for_the_same_param
 
 
 @pytest.mark.parametrize("user_attrs", [True, False])
-def test_candidate_trials_are_found_by_index_in_trial_order(user_attrs: bool) -> None:
+def test_candidate_trials_are_found_by_params_in_trial_order(user_attrs: bool) -> None:
     study = study_with_trials([TrialState.RUNNING] * 3)
     chains = ChainStorage(user_attrs=user_attrs)
     for trial, index in zip(study.trials, (1, 1, 0), strict=True):
@@ -163,9 +163,9 @@ def test_candidate_trials_are_found_by_index_in_trial_order(user_attrs: bool) ->
     finish(study, 0, TrialState.FAIL)
     finish(study, 1, TrialState.COMPLETE)
     found = chains.candidate_trials(study)
-    assert {index: [t.number for t in trials] for index, trials in found.items()} == {
-        1: [0, 1],
-        0: [2],
+    assert {key: [t.number for t in trials] for key, trials in found.items()} == {
+        (("a", 4),): [0, 1],
+        (("a", 8),): [2],
     }
     assert study.trials[0].system_attrs["mh:candidate"] == {"index": 1, "params": {"a": 4}}
     assert ("mh_candidate" in study.trials[0].user_attrs) is user_attrs

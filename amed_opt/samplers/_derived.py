@@ -1,0 +1,113 @@
+"""Start candidates derived from the results of the first ones: `BestOfCandidates.derive`.
+
+`DerivedCandidates` holds a start's candidate list as far as it is known: the first candidates,
+then, once each of those has completed, failed twice or been pruned and none is running, the
+candidates that `derive` computes from the completed ones. Every worker computes the list from
+the study's trials alone, so all of them agree; a changed list (a resumed run with other first
+candidates) is matched to the evaluated trials by params (`params_key`), not by position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
+from optuna.trial import TrialState
+
+from amed_opt.samplers._chain_storage import params_key
+
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
+    from amed_opt.samplers._proposals import ProposalKernel
+    from amed_opt.samplers._space import OrderedSearchSpace
+
+
+__all__ = ["DeriveCandidates", "DerivedCandidates"]
+
+State = tuple[int, ...]
+
+DeriveCandidates = Callable[
+    [Sequence[tuple[Mapping[str, Any], Sequence[float]]]], Sequence[Mapping[str, Any]]
+]
+"""`finished -> more candidates`: from the `(params, values)` of the first candidates that
+completed, in candidate order, the params of more candidates (`BestOfCandidates.derive`)."""
+
+
+class DerivedCandidates:
+    """The candidates of a start: the first ones, then those `derive` gives (if any).
+
+    Args:
+        space: The search space.
+        states: The first candidates, as list indices.
+        kernel: The proposal kernel (its filter leaves derived candidates out).
+        derive: `DeriveCandidates`, or None for a fixed list.
+    """
+
+    def __init__(
+        self,
+        space: OrderedSearchSpace,
+        states: tuple[State, ...],
+        kernel: ProposalKernel,
+        derive: DeriveCandidates | None,
+    ) -> None:
+        self._space = space
+        self._states = states
+        self._first = tuple(space.decode(state) for state in states)
+        self._kernel = kernel
+        self._derive = derive
+        self._derived: tuple[tuple[int, ...], tuple[dict[str, Any], ...]] | None = None
+
+    def listed(
+        self, others: Mapping[tuple[tuple[str, Any], ...], Sequence[FrozenTrial]]
+    ) -> tuple[dict[str, Any], ...]:
+        """The candidates as far as they are known. `others` maps candidate params
+        (`params_key`) to the trials that evaluated them (the asking trial left out).
+
+        Raises:
+            ValueError: If `derive` returns params outside the search space.
+        """
+        if self._derive is None:
+            return self._first
+        finished: list[FrozenTrial] = []
+        for params in self._first:
+            trials = others.get(params_key(params), [])
+            complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+            failed = sum(1 for t in trials if t.state == TrialState.FAIL)
+            pruned = any(t.state == TrialState.PRUNED for t in trials)
+            if any(t.state == TrialState.RUNNING for t in trials) or (
+                not complete and failed < 2 and not pruned
+            ):
+                return self._first
+            if complete:
+                finished.append(complete[0])
+        key = tuple(t.number for t in finished)
+        cached = self._derived
+        if cached is None or cached[0] != key:
+            # One list per study settles; keep the latest (a local: threads share the sampler).
+            cached = (key, self._derive_from(finished))
+            self._derived = cached
+        return self._first + cached[1]
+
+    def _derive_from(self, finished: Sequence[FrozenTrial]) -> tuple[dict[str, Any], ...]:
+        assert self._derive is not None
+        pairs = [
+            (
+                {name: trial.params[name] for name in self._space.names},
+                tuple(float(v) for v in trial.values),
+            )
+            for trial in finished
+        ]
+        seen = set(self._states)
+        out = []
+        for params in self._derive(pairs):
+            state = self._space.encode(params, argument="BestOfCandidates.derive")
+            if state in seen or not self._kernel.is_allowed(state):
+                continue
+            seen.add(state)
+            out.append(self._space.decode(state))
+        return tuple(out)
