@@ -62,6 +62,11 @@ class DerivedCandidates:
         self._derive = derive
         self._derived: tuple[tuple[int, ...], tuple[dict[str, Any], ...]] | None = None
 
+    @property
+    def first_state(self) -> State:
+        """The first candidate, as list indices."""
+        return self._states[0]
+
     def listed(
         self, others: Mapping[tuple[tuple[str, Any], ...], Sequence[FrozenTrial]]
     ) -> tuple[dict[str, Any], ...]:

@@ -153,7 +153,9 @@ class BestOfCandidates:
             states.append(state)
         if len(set(states)) != len(states):
             raise ValueError("BestOfCandidates.candidates must be distinct")
-        return _CandidateStarter(space, tuple(states), kernel, self.derive)
+        return _CandidateStarter(
+            space, DerivedCandidates(space, tuple(states), kernel, self.derive)
+        )
 
 
 StartPolicy = RandomStart | FixedStart | BestOfCandidates
@@ -301,16 +303,9 @@ class _FixedStarter(ChainStarter):
 
 
 class _CandidateStarter(ChainStarter):
-    def __init__(
-        self,
-        space: OrderedSearchSpace,
-        states: tuple[State, ...],
-        kernel: ProposalKernel,
-        derive: DeriveCandidates | None,
-    ) -> None:
+    def __init__(self, space: OrderedSearchSpace, candidates: DerivedCandidates) -> None:
         super().__init__(space)
-        self._states = states
-        self._candidates = DerivedCandidates(space, states, kernel, derive)
+        self._candidates = candidates
 
     def open(
         self,
@@ -397,4 +392,4 @@ class _CandidateStarter(ChainStarter):
         return _adopt(state, head)
 
     def initial_state(self, rng: np.random.Generator) -> State:
-        return self._states[0]
+        return self._candidates.first_state
