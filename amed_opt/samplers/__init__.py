@@ -16,7 +16,7 @@ from amed_opt.samplers._batched import ParamChecks
 from amed_opt.samplers._batched import count_trials
 from amed_opt.samplers._batched import prefill_params
 from amed_opt.samplers._batched import rdb_backend
-from amed_opt.samplers._derived import DeriveCandidates
+from amed_opt.samplers._candidates import DeriveCandidates
 from amed_opt.samplers._front_weights import WEIGHTS_KEY
 from amed_opt.samplers._front_weights import FrontWeights
 from amed_opt.samplers._greedy import GreedySampler

@@ -88,11 +88,6 @@ CANDIDATE_KEY = "mh:candidate"
 USER_ATTR_PREFIX = "mh_"
 
 
-def params_key(params: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """A hashable, order-free key of a parameter set."""
-    return tuple(sorted(params.items()))
-
-
 Claim = tuple[int, int | None, int, str]
 """A chain step in evaluation: (step, parent trial number or `None`, trial number, worker)."""
 
@@ -421,23 +416,3 @@ class ChainStorage:
         )
         if self._user_attrs:
             study._storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}candidate", index)
-
-    def withdraw_candidate(self, study: Study, trial_id: int) -> None:
-        """Unmark the (running) trial: another trial evaluates the candidate it marked."""
-        study._storage.set_trial_system_attr(trial_id, CANDIDATE_KEY, {"index": -1, "params": {}})
-        if self._user_attrs:
-            study._storage.set_trial_user_attr(trial_id, f"{USER_ATTR_PREFIX}candidate", None)
-
-    @staticmethod
-    def candidate_trials(study: Study) -> dict[tuple[tuple[str, Any], ...], list[FrozenTrial]]:
-        """Start candidate params (`params_key`) to the trials that evaluated them, in trial
-        order: the candidates as evaluated, whatever their index in this run's list.
-
-        Reads every trial (O(n) storage work); called only while a chain has no head yet.
-        """
-        found: dict[tuple[tuple[str, Any], ...], list[FrozenTrial]] = {}
-        for trial in study.get_trials(deepcopy=False):
-            data = trial.system_attrs.get(CANDIDATE_KEY)
-            if data is not None and int(data["index"]) >= 0:
-                found.setdefault(params_key(data["params"]), []).append(trial)
-        return found

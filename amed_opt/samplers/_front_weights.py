@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from optuna.trial import TrialState
 
+from amed_opt.samplers._candidates import candidate_trials
 from amed_opt.samplers._score import QualityScore
 
 
@@ -181,7 +182,7 @@ def front_scores(
     if memory.weights is None:
         stored = chains.read_study_attrs(study).get(WEIGHTS_KEY)
         if stored is None:
-            trials = [t for found in chains.candidate_trials(study).values() for t in found]
+            trials = [t for found in candidate_trials(study).values() for t in found]
             if any(t.state == TrialState.RUNNING for t in trials):
                 raise RuntimeError("the start candidates must finish before the weights are read")
             stored = front.weights(

@@ -23,6 +23,7 @@ and returns the `ChainStarter` that does the work.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -32,9 +33,12 @@ from typing import Any
 
 from optuna.trial import TrialState
 
-from amed_opt.samplers._chain_storage import params_key
-from amed_opt.samplers._derived import DeriveCandidates
-from amed_opt.samplers._derived import DerivedCandidates
+from amed_opt.samplers._candidates import DeriveCandidates
+from amed_opt.samplers._candidates import DerivedCandidates
+from amed_opt.samplers._candidates import candidate_claims
+from amed_opt.samplers._candidates import candidate_trials
+from amed_opt.samplers._candidates import claim_candidate
+from amed_opt.samplers._candidates import params_key
 from amed_opt.samplers._records import ChainState
 from amed_opt.samplers._records import Head
 from amed_opt.samplers._records import ProposalRecord
@@ -188,6 +192,21 @@ def _adopt(state: ChainState, head: Head) -> ChainState:
     )
 
 
+def _free(numbers: Sequence[int], states: Mapping[int, TrialState], me: int) -> bool:
+    """Whether the trials `numbers` that hold a candidate leave it to trial `me`: every other
+    one failed, and fewer than two did. A trial not in `states` was created after they were
+    read: it is running."""
+    held = [states.get(n, TrialState.RUNNING) for n in set(numbers) - {me}]
+    return all(state == TrialState.FAIL for state in held) and len(held) < 2
+
+
+def _free_with(
+    claims: Sequence[int], *, marked: Sequence[int], states: Mapping[int, TrialState], me: int
+) -> bool:
+    """`_free` of the stored claimants and the trials marked with the candidate."""
+    return _free([*claims, *marked], states, me)
+
+
 class ChainStarter:
     """A start policy bound to a search space: gives a chain without a head its start.
 
@@ -320,55 +339,55 @@ class _CandidateStarter(ChainStarter):
     ) -> ChainState | CandidateTrial | WaitForStart | None:
         """A candidate to evaluate now, or the chain adopting the best finished one.
 
-        Workers claim candidates by marking their trial and reading back: of two trials that
-        marked the same candidate, the lower trial number keeps it and the other takes the next
-        one. A lower-numbered trial that marks a candidate only after a higher-numbered one has
-        read back its own mark keeps it too: then the candidate is evaluated twice (one trial
-        of the budget spent on a repeat; the chains' starts are unaffected). This needs a
-        worker to stall between choosing and marking; the claim is not a compare-and-set.
-        `WaitForStart` while candidates are still running (the derived candidates, if any, are
-        known only when the first ones have finished); `None` when no candidate completed: the
-        chain then evaluates the first one itself.
+        A trial takes the first candidate that no other trial holds (a candidate is held by
+        the trials that claimed or evaluated it, unless they failed; one that failed twice is
+        left), by compare-and-set on the study's claims, so no candidate is evaluated twice at
+        once, and marks itself with it. `WaitForStart` while candidates are still held by
+        running trials (the derived candidates, if any, are known only when the first ones
+        have finished); `None` when no candidate completed: the chain then evaluates the first
+        one itself.
         """
-        skip: set[int] = set()
+        taken: set[int] = set()
         while True:
             # Candidates are matched by their params, not their index: a list that changed
             # between runs (e.g. a new budget changed the number of probes) still sees what
             # was evaluated.
-            found = chains.candidate_trials(study)
+            found = candidate_trials(study)
             others = {
                 key: [t for t in trials if t.number != trial.number]
                 for key, trials in found.items()
             }
+            states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+            holders = candidate_claims(study)
+            for key, trials in found.items():
+                holders.setdefault(key, []).extend(t.number for t in trials)
             listed = self._candidates.listed(others)
-            choice = None
-            for index, params in enumerate(listed):
-                trials = others.get(params_key(params), [])
-                failed = sum(1 for t in trials if t.state == TrialState.FAIL)
-                if (
-                    index not in skip
-                    and failed < 2
-                    and all(t.state == TrialState.FAIL for t in trials)
-                ):
-                    choice = index
-                    break
+            choice = next(
+                (
+                    index
+                    for index, params in enumerate(listed)
+                    if index not in taken
+                    and _free(holders.get(params_key(params), []), states, trial.number)
+                ),
+                None,
+            )
             if choice is None:
                 break
-            chains.write_candidate(study, trial._trial_id, choice, listed[choice])
-            rivals = [
-                t
-                for t in chains.candidate_trials(study).get(params_key(listed[choice]), [])
-                if t.number < trial.number and t.state != TrialState.FAIL
-            ]
-            if not rivals:
+            marked = [t.number for t in found.get(params_key(listed[choice]), [])]
+            if claim_candidate(
+                study,
+                trial.number,
+                listed[choice],
+                functools.partial(_free_with, marked=marked, states=states, me=trial.number),
+            ):
+                chains.write_candidate(study, trial._trial_id, choice, listed[choice])
                 chains.memory(study).candidates[trial._trial_id] = listed[choice]
                 return CandidateTrial(listed[choice])
-            skip.add(choice)
-            chains.withdraw_candidate(study, trial._trial_id)
+            taken.add(choice)
         if any(
-            t.state == TrialState.RUNNING and t.number != trial.number
-            for trials in found.values()
-            for t in trials
+            states.get(n, TrialState.RUNNING) == TrialState.RUNNING
+            for numbers in holders.values()
+            for n in set(numbers) - {trial.number}
         ):
             return WaitForStart()
         best: tuple[float, int] | None = None

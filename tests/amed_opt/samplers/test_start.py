@@ -25,6 +25,10 @@ from amed_opt.samplers import QualityScore
 from amed_opt.samplers import RandomStart
 from amed_opt.samplers import StartPolicy
 from amed_opt.samplers import chain_history
+from amed_opt.samplers._candidates import candidate_claims
+from amed_opt.samplers._candidates import candidate_trials
+from amed_opt.samplers._candidates import claim_candidate
+from amed_opt.samplers._candidates import params_key
 from amed_opt.samplers._space import OrderedSearchSpace
 
 
@@ -483,3 +487,46 @@ def test_a_candidate_list_changed_between_runs_keeps_what_was_evaluated() -> Non
     ]
     assert [p for p, _ in derive.calls[-1]] == UNIFORM_STARTS[:3]
     assert chain_history(resumed)[0].kind == "adopted"
+
+
+def test_a_claimed_candidate_is_not_claimed_again() -> None:
+    study = amed_study(sampler_from(BestOfCandidates(UNIFORM_STARTS)))
+    first = claim_candidate(study, 5, UNIFORM_STARTS[0], lambda holders: not holders)
+    again = claim_candidate(study, 6, UNIFORM_STARTS[0], lambda holders: not holders)
+    other = claim_candidate(study, 6, UNIFORM_STARTS[1], lambda holders: not holders)
+    assert (first, again, other) == (True, False, True)
+    assert candidate_claims(study) == {
+        params_key(UNIFORM_STARTS[0]): [5],
+        params_key(UNIFORM_STARTS[1]): [6],
+    }
+
+
+def test_a_stale_read_does_not_take_a_claimed_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race a mark-and-read-back claim lost: trial 0 reads the candidates before trial 1
+    claims candidate 0, and claims after it. The compare-and-set sees the claim: trial 0 takes
+    candidate 1, and candidate 0 is evaluated once."""
+    import amed_opt.samplers._start as start_module
+
+    study = amed_study(sampler_from(BestOfCandidates(UNIFORM_STARTS)))
+    stalled = study._storage.create_new_trial(study._study_id)  # trial 0, not sampled yet
+    later = study.ask()
+    assert later.number == 1 and later.relative_params == UNIFORM_STARTS[0]
+    # Trial 0's first read predates trial 1's claim and mark: it sees nothing taken.
+    stale = {"trials": 1, "claims": 1}
+
+    def once(name: str, real: Any) -> Any:
+        def read(study: optuna.Study) -> Any:
+            if stale[name]:
+                stale[name] -= 1
+                return {}
+            return real(study)
+
+        return read
+
+    monkeypatch.setattr(start_module, "candidate_trials", once("trials", candidate_trials))
+    monkeypatch.setattr(start_module, "candidate_claims", once("claims", candidate_claims))
+    early = optuna.Trial(study, stalled)
+    assert early.number == 0 and early.relative_params == UNIFORM_STARTS[1]
+    claims = candidate_claims(study)
+    assert claims[params_key(UNIFORM_STARTS[0])] == [1]
+    assert claims[params_key(UNIFORM_STARTS[1])] == [0]

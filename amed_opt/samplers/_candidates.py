@@ -1,4 +1,10 @@
-"""Start candidates derived from the results of the first ones: `BestOfCandidates.derive`.
+"""Start candidates in the storage: found by params, claimed by compare-and-set, derived.
+
+A trial that evaluates a start candidate is marked with it (trial system attr `mh:candidate`,
+written by `ChainStorage.write_candidate`); `candidate_trials` finds those trials by the
+candidate's params. A trial takes a candidate by adding its number to the candidate's claimants
+in the study system attr `mh:candidate-claims`, by compare-and-set (`claim_candidate`), so that
+of several workers reaching for one candidate at once exactly one gets it.
 
 `DerivedCandidates` holds a start's candidate list as far as it is known: the first candidates,
 then, once each of those has completed, failed twice or been pruned and none is running, the
@@ -9,6 +15,7 @@ candidates) is matched to the evaluated trials by params (`params_key`), not by 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -17,19 +24,83 @@ from typing import Any
 
 from optuna.trial import TrialState
 
-from amed_opt.samplers._chain_storage import params_key
+from amed_opt.samplers._cas import compare_and_set
+from amed_opt.samplers._chain_storage import CANDIDATE_KEY
 
 
 if TYPE_CHECKING:
+    from optuna.study import Study
     from optuna.trial import FrozenTrial
 
     from amed_opt.samplers._proposals import ProposalKernel
     from amed_opt.samplers._space import OrderedSearchSpace
 
 
-__all__ = ["DeriveCandidates", "DerivedCandidates"]
+__all__ = [
+    "CLAIMS_KEY",
+    "DeriveCandidates",
+    "DerivedCandidates",
+    "candidate_claims",
+    "candidate_trials",
+    "claim_candidate",
+    "params_key",
+]
+
+CLAIMS_KEY = "mh:candidate-claims"
+"""Study system attribute: `{claim_name(params): [trial numbers]}`, who claimed each candidate."""
 
 State = tuple[int, ...]
+ParamsKey = tuple[tuple[str, Any], ...]
+
+
+def params_key(params: Mapping[str, Any]) -> ParamsKey:
+    """A hashable, order-free key of a parameter set."""
+    return tuple(sorted(params.items()))
+
+
+def _claim_name(params: Mapping[str, Any]) -> str:
+    return json.dumps(params_key(params))
+
+
+def candidate_trials(study: Study) -> dict[ParamsKey, list[FrozenTrial]]:
+    """Start candidate params (`params_key`) to the trials marked as their evaluation, in trial
+    order: the candidates as evaluated, whatever their index in this run's list.
+
+    Reads every trial (O(n) storage work); called only while a chain has no head yet.
+    """
+    found: dict[ParamsKey, list[FrozenTrial]] = {}
+    for trial in study.get_trials(deepcopy=False):
+        data = trial.system_attrs.get(CANDIDATE_KEY)
+        if data is not None and int(data["index"]) >= 0:
+            found.setdefault(params_key(data["params"]), []).append(trial)
+    return found
+
+
+def candidate_claims(study: Study) -> dict[ParamsKey, list[int]]:
+    """Start candidate params (`params_key`) to the numbers of the trials that claimed it."""
+    stored = study._storage.get_study_system_attrs(study._study_id).get(CLAIMS_KEY) or {}
+    return {params_key(dict(json.loads(name))): list(numbers) for name, numbers in stored.items()}
+
+
+def claim_candidate(
+    study: Study, number: int, params: Mapping[str, Any], free: Callable[[list[int]], bool]
+) -> bool:
+    """Add trial `number` to the claimants of candidate `params` by compare-and-set, if
+    `free(claimants)` holds for the claimants stored at that moment; False when it does not.
+
+    Of several workers claiming one free candidate at once, exactly one succeeds: the others'
+    compare-and-set fails, they read again and find it taken.
+    """
+    name = _claim_name(params)
+    while True:
+        stored = study._storage.get_study_system_attrs(study._study_id).get(CLAIMS_KEY)
+        holders = list((stored or {}).get(name, []))
+        if not free(holders):
+            return False
+        claimed = {**(stored or {}), name: [*holders, number]}
+        if compare_and_set(study._storage, study._study_id, CLAIMS_KEY, stored, claimed):
+            return True
+
 
 DeriveCandidates = Callable[
     [Sequence[tuple[Mapping[str, Any], Sequence[float]]]], Sequence[Mapping[str, Any]]
