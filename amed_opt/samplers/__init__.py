@@ -17,6 +17,7 @@ from amed_opt.samplers._batched import count_trials
 from amed_opt.samplers._batched import prefill_params
 from amed_opt.samplers._batched import rdb_backend
 from amed_opt.samplers._candidates import DeriveCandidates
+from amed_opt.samplers._candidates import params_key
 from amed_opt.samplers._front_weights import WEIGHTS_KEY
 from amed_opt.samplers._front_weights import FrontWeights
 from amed_opt.samplers._greedy import GreedySampler
@@ -63,4 +64,5 @@ __all__ = [
     "TemperatureSchedule",
     "WEIGHTS_KEY",
     "chain_history",
+    "params_key",
 ]

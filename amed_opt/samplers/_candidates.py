@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -62,14 +63,11 @@ def _claim_name(params: Mapping[str, Any]) -> str:
     return json.dumps(params_key(params))
 
 
-def candidate_trials(study: Study) -> dict[ParamsKey, list[FrozenTrial]]:
-    """Start candidate params (`params_key`) to the trials marked as their evaluation, in trial
-    order: the candidates as evaluated, whatever their index in this run's list.
-
-    Reads every trial (O(n) storage work); called only while a chain has no head yet.
-    """
+def candidate_trials(trials: Iterable[FrozenTrial]) -> dict[ParamsKey, list[FrozenTrial]]:
+    """Start candidate params (`params_key`) to the `trials` marked as their evaluation, in
+    trial order: the candidates as evaluated, whatever their index in this run's list."""
     found: dict[ParamsKey, list[FrozenTrial]] = {}
-    for trial in study.get_trials(deepcopy=False):
+    for trial in trials:
         data = trial.system_attrs.get(CANDIDATE_KEY)
         if data is not None and int(data["index"]) >= 0:
             found.setdefault(params_key(data["params"]), []).append(trial)

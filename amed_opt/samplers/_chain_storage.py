@@ -87,7 +87,6 @@ INIT_KEY = "mh:init"
 CANDIDATE_KEY = "mh:candidate"
 USER_ATTR_PREFIX = "mh_"
 
-
 Claim = tuple[int, int | None, int, str]
 """A chain step in evaluation: (step, parent trial number or `None`, trial number, worker)."""
 

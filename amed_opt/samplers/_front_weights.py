@@ -182,7 +182,11 @@ def front_scores(
     if memory.weights is None:
         stored = chains.read_study_attrs(study).get(WEIGHTS_KEY)
         if stored is None:
-            trials = [t for found in candidate_trials(study).values() for t in found]
+            trials = [
+                t
+                for found in candidate_trials(study.get_trials(deepcopy=False)).values()
+                for t in found
+            ]
             if any(t.state == TrialState.RUNNING for t in trials):
                 raise RuntimeError("the start candidates must finish before the weights are read")
             stored = front.weights(

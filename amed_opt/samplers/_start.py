@@ -352,14 +352,18 @@ class _CandidateStarter(ChainStarter):
             # Candidates are matched by their params, not their index: a list that changed
             # between runs (e.g. a new budget changed the number of probes) still sees what
             # was evaluated.
-            found = candidate_trials(study)
+            # One read of the trials (O(n) storage work, only while a chain has no head), then
+            # the claims: a claimant missing from the read came later and counts as running.
+            every = study.get_trials(deepcopy=False)
+            found = candidate_trials(every)
             others = {
                 key: [t for t in trials if t.number != trial.number]
                 for key, trials in found.items()
             }
-            states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+            states = {t.number: t.state for t in every}
             holders = candidate_claims(study)
             for key, trials in found.items():
+                # Marked trials hold their candidate too (studies begun before the claims).
                 holders.setdefault(key, []).extend(t.number for t in trials)
             listed = self._candidates.listed(others)
             choice = next(

@@ -52,6 +52,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from typing import Any
 
+from amed_opt.samplers import params_key
 from amed_opt.study.metrics import price_allocation
 from amed_opt.study.metrics import reference_pricing
 from amed_opt.study.proposal_weights import latency_savings
@@ -71,6 +72,8 @@ __all__ = [
     "probed_start",
     "start_budget",
 ]
+
+ParamsKey = tuple[tuple[str, Any], ...]
 
 _MAX_HALVINGS = 8
 """How far below the smallest latency weight the picks go: 2^-8 of it at most."""
@@ -168,16 +171,17 @@ class SensitivityModel:
         the grid, the uniform bitwidths; repeats included, the sampler leaves them out); none
         when the top allocation or every probe is missing."""
         accuracy = {
-            _key(params): float(values[self.accuracy_index]) for params, values in finished
+            params_key(params): float(values[self.accuracy_index]) for params, values in finished
         }
         top = self.bits[-1]
-        top_accuracy = accuracy.get(_key(self._uniform(top)))
+        top_accuracy = accuracy.get(params_key(self._uniform(top)))
         if top_accuracy is None or not math.isfinite(top_accuracy):
             return []
         losses = {
-            layer.name: top_accuracy - accuracy[_key(layer.probe)]
+            layer.name: top_accuracy - accuracy[params_key(layer.probe)]
             for layer in self.layers
-            if layer.probe is not None and math.isfinite(accuracy.get(_key(layer.probe), math.nan))
+            if layer.probe is not None
+            and math.isfinite(accuracy.get(params_key(layer.probe), math.nan))
         }
         if not losses:
             return []
@@ -224,12 +228,12 @@ class SensitivityModel:
     ) -> list[dict[str, int]]:
         """At most `limit` distinct picks that are not first candidates, the best-ranked kept
         (a repeat takes the better rank of the two), in the order of `ordered`."""
-        known = {_key(self._uniform(bits)) for bits in self.bits}
-        known |= {_key(layer.probe) for layer in self.layers if layer.probe is not None}
-        rank_of: dict[tuple[tuple[str, int], ...], int] = {}
-        first: dict[tuple[tuple[str, int], ...], int] = {}
+        known = {params_key(self._uniform(bits)) for bits in self.bits}
+        known |= {params_key(layer.probe) for layer in self.layers if layer.probe is not None}
+        rank_of: dict[ParamsKey, int] = {}
+        first: dict[ParamsKey, int] = {}
         for position, (pick, rank) in enumerate(zip(ordered, ranks, strict=True)):
-            key = _key(pick)
+            key = params_key(pick)
             if key in known:
                 continue
             first.setdefault(key, position)
@@ -281,13 +285,13 @@ class SensitivityModel:
         return {param: bits for layer in self.layers for param in layer.params}
 
     def _curve(
-        self, accuracy: Mapping[tuple[tuple[str, int], ...], float], top: float, total: float
+        self, accuracy: Mapping[ParamsKey, float], top: float, total: float
     ) -> dict[int, float]:
         """`h(b)` for every bitwidth it is known at: 0 at the top, 1 at the lowest, the uniform
         ladder's loss over the summed sensitivities between; non-increasing in `b`."""
         curve = {self.bits[-1]: 0.0, self.bits[0]: 1.0}
         for bits in self.bits[1:-1]:
-            uniform = accuracy.get(_key(self._uniform(bits)))
+            uniform = accuracy.get(params_key(self._uniform(bits)))
             if uniform is None or not math.isfinite(uniform):
                 continue  # not evaluated: the model does not offer this bitwidth
             curve[bits] = min(1.0, max(0.0, (top - uniform) / total)) if total > 0 else 0.0
@@ -296,10 +300,6 @@ class SensitivityModel:
             floor = max(floor, curve[bits])
             curve[bits] = floor
         return curve
-
-
-def _key(params: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
-    return tuple(sorted((name, int(value)) for name, value in params.items()))
 
 
 def start_budget(n_trials: int, n_ladder: int, n_layers: int, n_chains: int) -> tuple[int, int]:

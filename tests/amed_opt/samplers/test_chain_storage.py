@@ -163,7 +163,7 @@ def test_candidate_trials_are_found_by_params_in_trial_order(user_attrs: bool) -
         chains.write_candidate(study, trial._trial_id, index, {"a": 8 >> index})
     finish(study, 0, TrialState.FAIL)
     finish(study, 1, TrialState.COMPLETE)
-    found = candidate_trials(study)
+    found = candidate_trials(study.trials)
     assert {key: [t.number for t in trials] for key, trials in found.items()} == {
         (("a", 4),): [0, 1],
         (("a", 8),): [2],
